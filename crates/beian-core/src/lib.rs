@@ -1,0 +1,12 @@
+//! beian-core: the filing domain as plain Rust with no I/O and no clock reads (time is a parameter).
+//!
+//! - [`calendar`]: the PRC working-day calendar (holidays and make-up working days) for SLA
+//!   deadlines and expected completion dates.
+//! - [`workflow`]: the order state machine of SPEC §5 as one pure transition function.
+//! - [`numbers`]: subject and website ICP numbers, formatting, parsing and next-number arithmetic.
+//! - [`product`]: instance eligibility and service-number quota.
+
+pub mod calendar;
+pub mod numbers;
+pub mod product;
+pub mod workflow;
