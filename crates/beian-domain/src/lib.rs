@@ -38,6 +38,10 @@ pub struct SuffixDataError {
 /// True when `host` (after stripping `[...]` brackets) is an IPv4 or IPv6 literal.
 pub fn is_ip_literal(host: &str) -> bool {
     let h = host.trim().trim_end_matches('.');
+    // Fast path: an IPv4 literal ends with a digit and an IPv6 literal contains ':'.
+    if !h.ends_with(|c: char| c.is_ascii_digit() || c == ']') && !h.contains(':') {
+        return false;
+    }
     let h = h
         .strip_prefix('[')
         .and_then(|s| s.strip_suffix(']'))
@@ -134,7 +138,8 @@ pub fn tld(ascii: &str) -> &str {
 #[derive(Debug, Clone)]
 pub struct SuffixList {
     approved_tlds: HashSet<String>,
-    overlay: Vec<String>,
+    /// Second-level zones (`gov.cn`, `xn--…cn`): all of two labels.
+    overlay: HashSet<String>,
 }
 
 impl SuffixList {
@@ -146,7 +151,7 @@ impl SuffixList {
             // degenerate case (every TLD reported unapproved) rather than a panic.
             SuffixList::parse(MIIT_SUFFIXES_TSV).unwrap_or_else(|_| SuffixList {
                 approved_tlds: HashSet::new(),
-                overlay: Vec::new(),
+                overlay: HashSet::new(),
             })
         })
     }
@@ -154,7 +159,7 @@ impl SuffixList {
     /// Parse `suffix<TAB>note` lines (`#` comments). Unicode suffixes are stored in ASCII form.
     pub fn parse(text: &str) -> Result<SuffixList, SuffixDataError> {
         let mut approved_tlds = HashSet::new();
-        let mut overlay = Vec::new();
+        let mut overlay = HashSet::new();
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
             if line.starts_with('#') || line.trim().is_empty() {
@@ -172,7 +177,13 @@ impl SuffixList {
                 });
             }
             if ascii.contains('.') {
-                overlay.push(ascii);
+                if ascii.matches('.').count() != 1 {
+                    return Err(SuffixDataError {
+                        line: line_no,
+                        message: format!("zone {suffix:?} must have exactly two labels"),
+                    });
+                }
+                overlay.insert(ascii);
             } else if !approved_tlds.insert(ascii) {
                 return Err(SuffixDataError {
                     line: line_no,
@@ -214,13 +225,20 @@ impl SuffixList {
     /// The public suffix of a normalised ASCII domain: ICANN rules of the PSL, or a longer
     /// MIIT second-level zone. Private PSL entries are ignored (`foo.github.io` → `io`).
     pub fn public_suffix<'a>(&self, ascii: &'a str) -> &'a str {
-        let mut suffix = icann_suffix(ascii);
-        for zone in &self.overlay {
-            if zone.len() > suffix.len() && ends_with_label(ascii, zone) {
-                suffix = &ascii[ascii.len() - zone.len()..];
-            }
+        let suffix = icann_suffix(ascii);
+        // The overlay zones have two labels: look up the domain's last two.
+        let last_two = match ascii.rfind('.').and_then(|i| ascii[..i].rfind('.')) {
+            Some(i) => &ascii[i + 1..],
+            None => ascii,
+        };
+        if last_two.len() > suffix.len()
+            && last_two.contains('.')
+            && self.overlay.contains(last_two)
+        {
+            last_two
+        } else {
+            suffix
         }
-        suffix
     }
 
     /// The registrable domain (suffix plus one label) of a normalised ASCII domain, or
@@ -234,13 +252,6 @@ impl SuffixList {
         let start = head.rfind('.').map_or(0, |i| i + 1);
         Ok(&ascii[start..])
     }
-}
-
-fn ends_with_label(domain: &str, suffix: &str) -> bool {
-    domain == suffix
-        || (domain.len() > suffix.len()
-            && domain.ends_with(suffix)
-            && domain.as_bytes()[domain.len() - suffix.len() - 1] == b'.')
 }
 
 /// The ICANN public suffix of `ascii` (the last label when the PSL has no rule for it).

@@ -58,20 +58,6 @@ pub fn detect_filing_type(app: &Application, ctx: &Context) -> FilingType {
         .as_ref()
         .and_then(|s| s.credential.as_ref())
         .and_then(SubjectIdentity::of);
-    let empty = Vec::new();
-    let filings = ctx.filings.as_ref().unwrap_or(&empty);
-    let own: Vec<&FilingRecord> = match &identity {
-        Some(id) => filings.iter().filter(|f| id.owns(f)).collect(),
-        None => Vec::new(),
-    };
-    let here = own.iter().any(|f| f.provider == Provider::This);
-    if let Some(declared) = app.filing_type
-        && (declared.is_change() || declared.is_cancellation())
-        && here
-    {
-        return declared;
-    }
-    // Context look-ups use the registrable domain (SPEC §7.3).
     let app_domains: Vec<String> = app
         .websites
         .iter()
@@ -79,6 +65,30 @@ pub fn detect_filing_type(app: &Application, ctx: &Context) -> FilingType {
         .flat_map(|w| w.domains.iter().flatten())
         .filter_map(|d| registrable_ascii(d))
         .collect();
+    detect_with(app.filing_type, ctx, identity.as_ref(), &app_domains)
+}
+
+/// Detection over already-normalised inputs: `app_domains` are the registrable ASCII domains of
+/// the application (context look-ups use the registrable domain, SPEC §7.3).
+pub(crate) fn detect_with(
+    declared: Option<FilingType>,
+    ctx: &Context,
+    identity: Option<&SubjectIdentity>,
+    app_domains: &[String],
+) -> FilingType {
+    let empty = Vec::new();
+    let filings = ctx.filings.as_ref().unwrap_or(&empty);
+    let own: Vec<&FilingRecord> = match identity {
+        Some(id) => filings.iter().filter(|f| id.owns(f)).collect(),
+        None => Vec::new(),
+    };
+    let here = own.iter().any(|f| f.provider == Provider::This);
+    if let Some(declared) = declared
+        && (declared.is_change() || declared.is_cancellation())
+        && here
+    {
+        return declared;
+    }
     let on_record_with = |provider: Provider| {
         own.iter().filter(|f| f.provider == provider).any(|f| {
             f.domains

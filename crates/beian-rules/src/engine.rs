@@ -10,10 +10,8 @@ use time::Date;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::catalogue::{RuleId, fill};
-use crate::detect::{
-    SubjectIdentity, detect_filing_type, normalise_credential_number, registrable_ascii,
-};
-use crate::input::{Application, Context, Credential, Person, Website, format_date};
+use crate::detect::{SubjectIdentity, detect_with, normalise_credential_number, registrable_ascii};
+use crate::input::{Application, Context, Credential, DomainRecord, Person, Website, format_date};
 use crate::model::{
     CredentialType, FilingType, Nature, PreapprovalCategory, ReasonCode, Severity, SubjectKind,
 };
@@ -211,13 +209,43 @@ fn finding(rule: RuleId, severity: Option<Severity>, path: String, args: &[&str]
     }
 }
 
-/// Names are compared after NFKC and trimming (SPEC §7.3).
-fn norm_name(s: &str) -> String {
-    s.trim().nfkc().collect()
+/// Names are compared after NFKC and trimming (SPEC §7.3). Most names are already in NFKC
+/// (ASCII and CJK ideographs are), so the common case borrows.
+fn norm_name(s: &str) -> std::borrow::Cow<'_, str> {
+    let t = s.trim();
+    // ASCII and CJK (Extension A and Unified) ideographs are NFKC-stable: no table look-ups.
+    if t.chars().all(|c| c.is_ascii() || is_hanzi(c))
+        || unicode_normalization::is_nfkc_quick(t.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        std::borrow::Cow::Borrowed(t)
+    } else {
+        std::borrow::Cow::Owned(t.nfkc().collect())
+    }
 }
 
 fn is_hanzi(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+
+/// A field path built only when a finding needs it: `At("subject.admin", "mobile")`.
+#[derive(Debug, Clone, Copy)]
+struct At<'p>(&'p str, &'p str);
+
+impl At<'_> {
+    fn string(self) -> String {
+        format!("{}.{}", self.0, self.1)
+    }
+}
+
+/// A website field path built only when a finding needs it: `Field(1, "name")`.
+#[derive(Debug, Clone, Copy)]
+struct Field(usize, &'static str);
+
+impl Field {
+    fn string(self) -> String {
+        format!("websites[{}].{}", self.0, self.1)
+    }
 }
 
 /// A domain of the application after normalisation.
@@ -226,6 +254,15 @@ struct AppDomain {
     index: usize,
     /// Lower-case ASCII form, when the domain is valid.
     ascii: Option<String>,
+    /// Its registrable domain (ASCII), when it has one.
+    registrable: Option<String>,
+}
+
+/// The subject's identity facts, normalised once per check.
+struct Owner {
+    subject_name: Option<String>,
+    admin_name: Option<String>,
+    admin: Option<SubjectIdentity>,
 }
 
 struct Run<'e, 'a> {
@@ -241,6 +278,11 @@ struct Run<'e, 'a> {
     identity: Option<SubjectIdentity>,
     filing_type: FilingType,
     domains: Vec<AppDomain>,
+    /// `context.domains` by registrable ASCII domain.
+    records: Vec<(String, &'a DomainRecord)>,
+    /// The registrable ASCII domains of each `context.filings` entry.
+    filing_domains: Vec<Vec<String>>,
+    owner: Owner,
 }
 
 impl<'e, 'a> Run<'e, 'a> {
@@ -266,14 +308,64 @@ impl<'e, 'a> Run<'e, 'a> {
         for (i, w) in app.websites.iter().flatten().enumerate() {
             for (j, d) in w.domains.iter().flatten().enumerate() {
                 let ascii = beian_domain::to_ascii(d).ok();
+                let registrable = ascii
+                    .as_deref()
+                    .and_then(|a| engine.suffixes.registrable(a).ok())
+                    .map(str::to_owned);
                 domains.push(AppDomain {
                     website: i,
                     index: j,
                     ascii,
+                    registrable,
                 });
             }
         }
-        let filing_type = detect_filing_type(app, ctx);
+        let registrables: Vec<String> = domains
+            .iter()
+            .filter_map(|d| d.registrable.clone())
+            .collect();
+        let filing_type = detect_with(app.filing_type, ctx, identity.as_ref(), &registrables);
+        // Context records usually name the application's own domains as typed: reuse those
+        // conversions rather than running IDNA again.
+        let raw_registrable: HashMap<&str, &str> = app
+            .websites
+            .iter()
+            .flatten()
+            .flat_map(|w| w.domains.iter().flatten())
+            .map(|d| d.trim())
+            .zip(&domains)
+            .filter_map(|(raw, d)| Some((raw, d.registrable.as_deref()?)))
+            .collect();
+        let convert = |raw: &str| -> Option<String> {
+            match raw_registrable.get(raw.trim()) {
+                Some(r) => Some((*r).to_owned()),
+                None => registrable_ascii(raw),
+            }
+        };
+        let records = ctx
+            .domains
+            .iter()
+            .flatten()
+            .filter_map(|r| convert(&r.domain).map(|d| (d, r)))
+            .collect();
+        let filing_domains = ctx
+            .filings
+            .iter()
+            .flatten()
+            .map(|f| f.domains.iter().filter_map(|d| convert(d)).collect())
+            .collect();
+        let admin = subject.and_then(|s| s.admin.as_ref());
+        let owner = Owner {
+            subject_name: subject
+                .and_then(|s| s.name.as_deref())
+                .map(|n| norm_name(n).into_owned()),
+            admin_name: admin
+                .and_then(|a| a.name.as_deref())
+                .map(|n| norm_name(n).into_owned()),
+            admin: admin
+                .and_then(|a| a.credential.as_ref())
+                .and_then(SubjectIdentity::of),
+        };
         Run {
             data,
             suffixes: engine.suffixes,
@@ -287,6 +379,9 @@ impl<'e, 'a> Run<'e, 'a> {
             identity,
             filing_type,
             domains,
+            records,
+            filing_domains,
+            owner,
         }
     }
 
@@ -445,7 +540,8 @@ impl<'e, 'a> Run<'e, 'a> {
         };
         let number = normalise_credential_number(raw);
         let number_path = format!("{path}.number");
-        let format_ok = self.check_credential_number(&number_path, kind, &number);
+        let format_ok =
+            self.check_credential_number(At("subject.credential", "number"), kind, &number);
         if format_ok {
             self.check_cross_province(&number_path, kind, &number);
         }
@@ -468,7 +564,12 @@ impl<'e, 'a> Run<'e, 'a> {
 
     /// Format, check character, region and birth date of a credential number. Returns whether the
     /// format is valid (later checks that read parts of the number need it).
-    fn check_credential_number(&mut self, path: &str, kind: CredentialType, number: &str) -> bool {
+    fn check_credential_number(
+        &mut self,
+        path: At<'_>,
+        kind: CredentialType,
+        number: &str,
+    ) -> bool {
         use CredentialType as T;
         let (name_zh, name_en) = self
             .data
@@ -479,7 +580,7 @@ impl<'e, 'a> Run<'e, 'a> {
         let bad_format = |run: &mut Self, zh: &str, en: &str| {
             run.emit(
                 RuleId::CredentialFormatInvalid,
-                path.to_owned(),
+                path.string(),
                 &[name_zh, zh, name_en, en],
             );
             false
@@ -517,7 +618,7 @@ impl<'e, 'a> Run<'e, 'a> {
                 if !v::resident_id_checksum_ok(number) {
                     self.emit(
                         RuleId::CredentialChecksumInvalid,
-                        path.to_owned(),
+                        path.string(),
                         &[name_zh, name_en],
                     );
                 }
@@ -527,14 +628,14 @@ impl<'e, 'a> Run<'e, 'a> {
                 {
                     self.emit(
                         RuleId::CredentialRegionInvalid,
-                        path.to_owned(),
+                        path.string(),
                         &[&number[..6]],
                     );
                 }
                 if !v::birth_date_possible(number, self.today) {
                     self.emit(
                         RuleId::CredentialBirthdateInvalid,
-                        path.to_owned(),
+                        path.string(),
                         &[&number[6..14]],
                     );
                 }
@@ -551,7 +652,7 @@ impl<'e, 'a> Run<'e, 'a> {
                 if !v::uscc_checksum_ok(number) {
                     self.emit(
                         RuleId::CredentialChecksumInvalid,
-                        path.to_owned(),
+                        path.string(),
                         &[name_zh, name_en],
                     );
                 }
@@ -568,7 +669,7 @@ impl<'e, 'a> Run<'e, 'a> {
                 if !v::org_code_checksum_ok(number) {
                     self.emit(
                         RuleId::CredentialChecksumInvalid,
-                        path.to_owned(),
+                        path.string(),
                         &[name_zh, name_en],
                     );
                 }
@@ -797,22 +898,19 @@ impl<'e, 'a> Run<'e, 'a> {
                         );
                     } else if let Some(raw) = c.number.as_deref() {
                         let number = normalise_credential_number(raw);
-                        self.check_credential_number(
-                            &format!("{prefix}.credential.number"),
-                            kind,
-                            &number,
-                        );
+                        let at = format!("{prefix}.credential");
+                        self.check_credential_number(At(&at, "number"), kind, &number);
                     }
                 }
             }
         }
         match person.office_phone.as_deref() {
             None => self.missing(format!("{prefix}.office_phone")),
-            Some(phone) => self.check_office_phone(&format!("{prefix}.office_phone"), phone.trim()),
+            Some(phone) => self.check_office_phone(At(prefix, "office_phone"), phone.trim()),
         }
         match person.mobile.as_deref() {
             None => self.missing(format!("{prefix}.mobile")),
-            Some(m) => self.check_mobile(&format!("{prefix}.mobile"), m.trim()),
+            Some(m) => self.check_mobile(At(prefix, "mobile"), m.trim()),
         }
         match person.email.as_deref() {
             None => self.missing(format!("{prefix}.email")),
@@ -823,9 +921,9 @@ impl<'e, 'a> Run<'e, 'a> {
         }
     }
 
-    fn check_office_phone(&mut self, path: &str, phone: &str) {
+    fn check_office_phone(&mut self, path: At<'_>, phone: &str) {
         let Some(area) = v::office_phone_area(phone) else {
-            self.emit(RuleId::PhoneFormatInvalid, path.to_owned(), &[phone]);
+            self.emit(RuleId::PhoneFormatInvalid, path.string(), &[phone]);
             return;
         };
         let Some(province) = self.province else {
@@ -856,15 +954,15 @@ impl<'e, 'a> Run<'e, 'a> {
             list.dedup();
             self.emit(
                 RuleId::PhoneAreaMismatch,
-                path.to_owned(),
+                path.string(),
                 &[area, &place, &list.join("/")],
             );
         }
     }
 
-    fn check_mobile(&mut self, path: &str, mobile: &str) {
+    fn check_mobile(&mut self, path: At<'_>, mobile: &str) {
         if !v::mobile_format(mobile) {
-            self.emit(RuleId::MobileFormatInvalid, path.to_owned(), &[mobile]);
+            self.emit(RuleId::MobileFormatInvalid, path.string(), &[mobile]);
             return;
         }
         if let Some(province) = self.province
@@ -878,7 +976,7 @@ impl<'e, 'a> Run<'e, 'a> {
                 reg.name_en.as_str(),
                 province.name_en.as_str(),
             ];
-            self.emit(RuleId::MobileOutOfRegion, path.to_owned(), &args);
+            self.emit(RuleId::MobileOutOfRegion, path.string(), &args);
         }
         if let Some(prefix) = self
             .data
@@ -888,14 +986,14 @@ impl<'e, 'a> Run<'e, 'a> {
             .find(|p| mobile.starts_with(p.as_str()))
         {
             let prefix = prefix.clone();
-            self.emit(RuleId::MobileVirtualOperator, path.to_owned(), &[&prefix]);
+            self.emit(RuleId::MobileVirtualOperator, path.string(), &[&prefix]);
         }
         if let (Some(filings), Some(identity)) = (&self.ctx.filings, &self.identity)
             && filings
                 .iter()
                 .any(|f| !identity.owns(f) && f.mobiles.iter().any(|m| m.trim() == mobile))
         {
-            self.emit(RuleId::MobileUsedByOtherSubject, path.to_owned(), &[mobile]);
+            self.emit(RuleId::MobileUsedByOtherSubject, path.string(), &[mobile]);
         }
     }
 
@@ -928,9 +1026,9 @@ impl<'e, 'a> Run<'e, 'a> {
     }
 
     fn check_website_name(&mut self, i: usize, w: &Website) {
-        let path = format!("websites[{i}].name");
+        let path = Field(i, "name");
         let Some(raw) = w.name.as_deref() else {
-            self.missing(path);
+            self.missing(path.string());
             return;
         };
         let name = raw.trim();
@@ -939,12 +1037,12 @@ impl<'e, 'a> Run<'e, 'a> {
         if hanzi < 3 {
             self.emit(
                 RuleId::WebsiteNameTooFewHanzi,
-                path.clone(),
+                path.string(),
                 &[name, &hanzi.to_string()],
             );
         }
         if name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            self.emit(RuleId::WebsiteNameOnlyAlnum, path.clone(), &[name]);
+            self.emit(RuleId::WebsiteNameOnlyAlnum, path.string(), &[name]);
         }
         if let Some(special) = name
             .chars()
@@ -952,7 +1050,7 @@ impl<'e, 'a> Run<'e, 'a> {
         {
             self.emit(
                 RuleId::WebsiteNameSpecialChar,
-                path.clone(),
+                path.string(),
                 &[&special.to_string()],
             );
         }
@@ -972,41 +1070,52 @@ impl<'e, 'a> Run<'e, 'a> {
             let prefix = prefix.clone();
             self.emit(
                 RuleId::WebsiteNameRestrictedPrefix,
-                path.clone(),
+                path.string(),
                 &[&prefix],
             );
         }
         let lower = normalised.to_lowercase();
-        let own_domains: Vec<String> = self.domains_of(i).collect();
-        if let Some(domain) = own_domains.into_iter().find_map(|ascii| {
-            let unicode = beian_domain::to_unicode(&ascii);
-            let registrable = self
-                .suffixes
-                .registrable(&ascii)
-                .map(beian_domain::to_unicode)
-                .unwrap_or_else(|_| unicode.clone());
-            let first_label = registrable.split('.').next().unwrap_or("").to_owned();
-            (lower == unicode || lower == first_label).then_some(unicode)
-        }) {
-            self.emit(RuleId::WebsiteNameIsDomain, path.clone(), &[&domain]);
+        let is_domain = self
+            .domains
+            .iter()
+            .filter(|d| d.website == i)
+            .find_map(|d| {
+                let ascii = d.ascii.as_deref()?;
+                // A name with a dot can only equal a whole domain; one without, only a first label.
+                if lower.contains('.') {
+                    let unicode = beian_domain::to_unicode(ascii);
+                    return (lower == unicode).then_some(unicode);
+                }
+                let registrable = d.registrable.as_deref().unwrap_or(ascii);
+                let label = registrable.split('.').next().unwrap_or("");
+                // Compare in Unicode form; only punycode labels need decoding.
+                let same = if label.starts_with("xn--") {
+                    !lower.is_ascii() && beian_domain::to_unicode(label) == lower
+                } else {
+                    label == lower
+                };
+                same.then(|| beian_domain::to_unicode(ascii))
+            });
+        if let Some(domain) = is_domain {
+            self.emit(RuleId::WebsiteNameIsDomain, path.string(), &[&domain]);
         }
         if let Some(word) = self.data.words.sensitive_word(&normalised) {
             let word = word.to_owned();
-            self.emit(RuleId::WebsiteNameSensitiveWord, path.clone(), &[&word]);
+            self.emit(RuleId::WebsiteNameSensitiveWord, path.string(), &[&word]);
         }
         if self.kind == Some(SubjectKind::Individual) {
-            self.check_personal_name(&path, &normalised);
+            self.check_personal_name(path, &normalised);
         }
         if let Some(bl) = &self.ctx.blacklist
             && bl.website_names.iter().any(|b| norm_name(b) == normalised)
         {
-            self.emit(RuleId::WebsiteNameBlacklisted, path, &[name]);
+            self.emit(RuleId::WebsiteNameBlacklisted, path.string(), &[name]);
         }
     }
 
     /// The personal-name rules, with Jiangsu's mandated forms taking precedence over the suffix and
     /// preapproval-word rules for the form's own fixed text (SPEC §7.3).
-    fn check_personal_name(&mut self, path: &str, name: &str) {
+    fn check_personal_name(&mut self, path: Field, name: &str) {
         let province = self.province.map(|p| p.code);
         let rules = &self.data.province_rules;
         let forms = province.map(|p| rules.required_forms(p)).unwrap_or(&[]);
@@ -1022,11 +1131,7 @@ impl<'e, 'a> Run<'e, 'a> {
             } else {
                 example
             };
-            self.emit(
-                RuleId::WebsiteNameJiangsuFormat,
-                path.to_owned(),
-                &[&example],
-            );
+            self.emit(RuleId::WebsiteNameJiangsuFormat, path.string(), &[&example]);
         }
         // The part of the name the applicant chose: the whole name, or XX of a mandated form.
         let core = match matched {
@@ -1042,19 +1147,11 @@ impl<'e, 'a> Run<'e, 'a> {
                 .find(|s| name.ends_with(s.as_str()))
         {
             let suffix = suffix.clone();
-            self.emit(
-                RuleId::WebsiteNamePersonalSuffix,
-                path.to_owned(),
-                &[&suffix],
-            );
+            self.emit(RuleId::WebsiteNamePersonalSuffix, path.string(), &[&suffix]);
         }
         if let Some(word) = self.data.words.preapproval_word(core) {
             let word = word.to_owned();
-            self.emit(
-                RuleId::WebsiteNameNeedsPreapproval,
-                path.to_owned(),
-                &[&word],
-            );
+            self.emit(RuleId::WebsiteNameNeedsPreapproval, path.string(), &[&word]);
         }
         if let Some(p) = self.province
             && let Some(term) = rules.prohibited_term(p.code, name)
@@ -1062,12 +1159,12 @@ impl<'e, 'a> Run<'e, 'a> {
             let term = term.to_owned();
             self.emit(
                 RuleId::WebsiteNameProvinceProhibited,
-                path.to_owned(),
+                path.string(),
                 &[&p.name, &term, &p.name_en],
             );
         }
         if self.data.is_place_name(name) {
-            self.emit(RuleId::WebsiteNamePlaceName, path.to_owned(), &[name]);
+            self.emit(RuleId::WebsiteNamePlaceName, path.string(), &[name]);
         }
     }
 
@@ -1133,6 +1230,16 @@ impl<'e, 'a> Run<'e, 'a> {
                 self.missing(path);
                 continue;
             }
+            let known = self
+                .domains
+                .iter()
+                .find(|d| d.website == i && d.index == j)
+                .and_then(|d| Some((d.ascii.clone()?, d.registrable.clone()?)));
+            if let Some((ascii, registrable)) = known {
+                self.check_valid_domain(&path, raw, &ascii, &registrable, verify);
+                continue;
+            }
+            // Invalid: find out why (rare, so computed again here).
             let ascii = match beian_domain::to_ascii(raw) {
                 Ok(a) => a,
                 Err(DomainError::IpAddress) => {
@@ -1145,22 +1252,32 @@ impl<'e, 'a> Run<'e, 'a> {
                     continue;
                 }
             };
-            let registrable = match self.suffixes.registrable(&ascii) {
-                Ok(r) => r.to_owned(),
-                Err(e) => {
-                    let (zh, en) = domain_error_text(&e);
-                    self.emit(RuleId::DomainInvalid, path, &[raw, zh, en]);
-                    continue;
-                }
-            };
+            if let Err(e) = self.suffixes.registrable(&ascii) {
+                let (zh, en) = domain_error_text(&e);
+                self.emit(RuleId::DomainInvalid, path, &[raw, zh, en]);
+            }
+        }
+    }
+
+    /// The rules for a syntactically valid domain that has a registrable domain.
+    fn check_valid_domain(
+        &mut self,
+        path: &str,
+        raw: &str,
+        ascii: &str,
+        registrable: &str,
+        verify: bool,
+    ) {
+        let path = path.to_owned();
+        {
             if registrable != ascii {
                 self.emit(
                     RuleId::DomainNotRegistrable,
                     path.clone(),
-                    &[raw, &beian_domain::to_unicode(&registrable)],
+                    &[raw, &beian_domain::to_unicode(registrable)],
                 );
             }
-            let tld = beian_domain::tld(&ascii);
+            let tld = beian_domain::tld(ascii);
             if !self.suffixes.is_approved_tld(tld) {
                 self.emit(
                     RuleId::DomainTldNotApproved,
@@ -1169,9 +1286,9 @@ impl<'e, 'a> Run<'e, 'a> {
                 );
             }
             if verify {
-                self.check_domain_record(&path, &registrable);
+                self.check_domain_record(&path, registrable);
             }
-            self.check_domain_filed_by_other(&path, &registrable);
+            self.check_domain_filed_by_other(&path, registrable);
         }
     }
 
@@ -1194,15 +1311,18 @@ impl<'e, 'a> Run<'e, 'a> {
     }
 
     fn check_domain_record(&mut self, path: &str, registrable: &str) {
-        let Some(records) = &self.ctx.domains else {
+        if self.ctx.domains.is_none() {
             return;
-        };
-        let display = beian_domain::to_unicode(registrable);
-        let record = records
+        }
+        // The display form is computed only for a finding (punycode decoding is not free).
+        let display = || beian_domain::to_unicode(registrable);
+        let record = self
+            .records
             .iter()
-            .find(|r| registrable_ascii(&r.domain).is_some_and(|a| a == registrable));
+            .find(|(d, _)| d == registrable)
+            .map(|(_, r)| *r);
         let Some(record) = record else {
-            self.emit(RuleId::DomainNoRecord, path.to_owned(), &[&display]);
+            self.emit(RuleId::DomainNoRecord, path.to_owned(), &[&display()]);
             return;
         };
         if record.registrar_approved == Some(false) {
@@ -1210,7 +1330,7 @@ impl<'e, 'a> Run<'e, 'a> {
             self.emit(
                 RuleId::DomainRegistrarNotApproved,
                 path.to_owned(),
-                &[&display, &registrar],
+                &[&display(), &registrar],
             );
         }
         if let Some(expires) = record.expires
@@ -1219,55 +1339,52 @@ impl<'e, 'a> Run<'e, 'a> {
             self.emit(
                 RuleId::DomainExpired,
                 path.to_owned(),
-                &[&display, &format_date(expires)],
+                &[&display(), &format_date(expires)],
             );
         }
         if record.real_name_verified == Some(false) {
-            self.emit(RuleId::DomainNotRealName, path.to_owned(), &[&display]);
+            self.emit(RuleId::DomainNotRealName, path.to_owned(), &[&display()]);
         } else if let Some(date) = record.real_name_date {
             let days = (self.today - date).whole_days();
             if days < 5 {
                 self.emit(
                     RuleId::DomainRealNamePending,
                     path.to_owned(),
-                    &[&display, &format_date(date)],
+                    &[&display(), &format_date(date)],
                 );
             }
         }
         if let Some(registrant) = &record.registrant {
-            self.check_domain_owner(path, &display, registrant);
+            self.check_domain_owner(path, registrable, registrant);
         }
     }
 
     fn check_domain_owner(
         &mut self,
         path: &str,
-        display: &str,
+        registrable: &str,
         registrant: &crate::input::Registrant,
     ) {
-        let Some(subject) = &self.app.subject else {
+        if self.app.subject.is_none() {
             return;
-        };
-        let matches = |name: Option<&str>, credential: Option<&Credential>| -> bool {
-            let name_ok = match (registrant.name.as_deref(), name) {
-                (Some(r), Some(n)) => norm_name(r) == norm_name(n),
+        }
+        let holder_name = registrant.name.as_deref().map(norm_name);
+        let holder_id = registrant.credential.as_ref().and_then(SubjectIdentity::of);
+        let matches = |name: Option<&str>, credential: Option<&SubjectIdentity>| -> bool {
+            let name_ok = match (holder_name.as_deref(), name) {
+                (Some(r), Some(n)) => r == n,
                 _ => false,
             };
-            let cred_ok = match registrant.credential.as_ref().and_then(SubjectIdentity::of) {
+            let cred_ok = match &holder_id {
                 None => true,
-                Some(r) => credential
-                    .and_then(SubjectIdentity::of)
-                    .is_some_and(|c| c == r),
+                Some(r) => credential.is_some_and(|c| c == r),
             };
             name_ok && cred_ok
         };
-        let owner_is_subject = matches(subject.name.as_deref(), subject.credential.as_ref());
+        let owner_is_subject = matches(self.owner.subject_name.as_deref(), self.identity.as_ref());
         let organisation = self.kind == Some(SubjectKind::Organisation);
-        let owner_is_admin = organisation
-            && subject
-                .admin
-                .as_ref()
-                .is_some_and(|a| matches(a.name.as_deref(), a.credential.as_ref()));
+        let owner_is_admin =
+            organisation && matches(self.owner.admin_name.as_deref(), self.owner.admin.as_ref());
         if !owner_is_subject && !owner_is_admin {
             let holder = registrant.name.clone().unwrap_or_default();
             let (whom_zh, whom_en) = if organisation {
@@ -1278,7 +1395,12 @@ impl<'e, 'a> Run<'e, 'a> {
             self.emit(
                 RuleId::DomainOwnerMismatch,
                 path.to_owned(),
-                &[display, &holder, whom_zh, whom_en],
+                &[
+                    &beian_domain::to_unicode(registrable),
+                    &holder,
+                    whom_zh,
+                    whom_en,
+                ],
             );
         }
     }
@@ -1287,12 +1409,11 @@ impl<'e, 'a> Run<'e, 'a> {
         let (Some(filings), Some(identity)) = (&self.ctx.filings, &self.identity) else {
             return;
         };
-        let other = filings.iter().find(|f| {
-            !identity.owns(f)
-                && f.domains
-                    .iter()
-                    .any(|d| registrable_ascii(d).is_some_and(|a| a == registrable))
-        });
+        let other = filings
+            .iter()
+            .zip(&self.filing_domains)
+            .find(|(f, domains)| !identity.owns(f) && domains.iter().any(|d| d == registrable));
+        let other = other.map(|(f, _)| f);
         if let Some(f) = other {
             let who = f.subject_name.clone().unwrap_or_else(|| "—".into());
             self.emit(
@@ -1333,9 +1454,9 @@ impl<'e, 'a> Run<'e, 'a> {
     }
 
     fn check_service_content(&mut self, i: usize, w: &Website) {
-        let path = format!("websites[{i}].service_content");
+        let path = Field(i, "service_content");
         let Some(content) = w.service_content.as_deref() else {
-            self.missing(path);
+            self.missing(path.string());
             return;
         };
         let content = content.trim();
@@ -1344,7 +1465,7 @@ impl<'e, 'a> Run<'e, 'a> {
         if kind == SubjectKind::Individual && content == "网络论坛" {
             self.emit(
                 RuleId::PersonalProhibitedContent,
-                path,
+                path.string(),
                 &[content, "forum (网络论坛)"],
             );
             return;
@@ -1352,7 +1473,11 @@ impl<'e, 'a> Run<'e, 'a> {
         let rules = &self.data.province_rules;
         if !rules.service_content_allowed(kind, province, content) {
             let options = rules.service_content_options(kind, province).join("、");
-            self.emit(RuleId::ServiceContentInvalid, path, &[content, &options]);
+            self.emit(
+                RuleId::ServiceContentInvalid,
+                path.string(),
+                &[content, &options],
+            );
         }
     }
 
@@ -1436,9 +1561,9 @@ impl<'e, 'a> Run<'e, 'a> {
         if self.filing_type.is_cancellation() {
             return;
         }
-        let path = format!("websites[{i}].service_number");
+        let path = Field(i, "service_number");
         let Some(sn) = w.service_number.as_deref().map(str::trim) else {
-            self.missing(path);
+            self.missing(path.string());
             return;
         };
         let Some(products) = &self.ctx.products else {
@@ -1447,7 +1572,7 @@ impl<'e, 'a> Run<'e, 'a> {
         let Some(product) = products.iter().find(|p| p.service_number.trim() == sn) else {
             self.emit(
                 RuleId::ProductInvalid,
-                path,
+                path.string(),
                 &["备案服务号不存在", "unknown service number"],
             );
             return;
@@ -1455,13 +1580,13 @@ impl<'e, 'a> Run<'e, 'a> {
         if product.kind != "ecs" {
             let zh = format!("产品类型“{}”不能用于备案", product.kind);
             let en = format!("a product of kind {:?} cannot carry a filing", product.kind);
-            self.emit(RuleId::ProductInvalid, path, &[&zh, &en]);
+            self.emit(RuleId::ProductInvalid, path.string(), &[&zh, &en]);
             return;
         }
         if product.expires < self.today {
             self.emit(
                 RuleId::ProductExpired,
-                path,
+                path.string(),
                 &[&format_date(product.expires)],
             );
             return;
@@ -1487,7 +1612,7 @@ impl<'e, 'a> Run<'e, 'a> {
         if !reasons_zh.is_empty() {
             self.emit(
                 RuleId::ProductNotEligible,
-                path,
+                path.string(),
                 &[&reasons_zh.join("；"), &reasons_en.join("; ")],
             );
             return;
@@ -1499,7 +1624,11 @@ impl<'e, 'a> Run<'e, 'a> {
                 product.website_quota.to_string(),
                 product.websites_filed.to_string(),
             ];
-            self.emit(RuleId::ProductQuotaExhausted, path, &[&args[0], &args[1]]);
+            self.emit(
+                RuleId::ProductQuotaExhausted,
+                path.string(),
+                &[&args[0], &args[1]],
+            );
         }
     }
 

@@ -35,6 +35,15 @@ pub struct Document {
 
 /// Parse an input document from JSON text, naming the path of any problem.
 pub fn parse_document(json: &str) -> Result<Document, InputError> {
+    // Fast path: most documents parse; only a failure pays for path tracking.
+    if let Ok(doc) = serde_json::from_str::<MapOnly<Document>>(json) {
+        return Ok(doc.0);
+    }
+    parse_document_tracked(json)
+}
+
+/// The slow path: parse again while tracking the path, to name where the problem is.
+fn parse_document_tracked(json: &str) -> Result<Document, InputError> {
     let mut de = serde_json::Deserializer::from_str(json);
     let result: Result<MapOnly<Document>, _> = serde_path_to_error::deserialize(&mut de);
     let doc = result.map(|m| m.0).map_err(|e| {
@@ -150,8 +159,25 @@ fn date_req<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
 
 /// Parse `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<Date, String> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, &fmt).map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD"))
+    let bad = || format!("{s:?} is not a date of the form YYYY-MM-DD");
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return Err(bad());
+    };
+    let month = u8::try_from(m)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .ok_or_else(bad)?;
+    let year = i32::try_from(y).map_err(|_| bad())?;
+    Date::from_calendar_date(year, month, u8::try_from(d).map_err(|_| bad())?).map_err(|_| bad())
 }
 
 fn ser_date<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
@@ -469,6 +495,16 @@ mod tests {
         let e =
             parse_document(r#"{"application":{},"context":{"today":"2026-13-01"}}"#).unwrap_err();
         assert_eq!(e.path, "context.today");
+        for bad in [
+            "2026-02-30",
+            "2026-1-01",
+            "20261122",
+            "2026-11-2x",
+            "+026-11-22",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert!(parse_date("2024-02-29").is_ok());
         let d = parse_document(r#"{"application":{},"context":{"today":"2026-11-22"}}"#).unwrap();
         assert_eq!(
             d.context.today.map(format_date).as_deref(),

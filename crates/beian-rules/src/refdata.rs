@@ -274,7 +274,8 @@ pub struct ReferenceData {
     credential_types: HashMap<CredentialType, CredentialInfo>,
     pub province_rules: ProvinceRules,
     pub words: Words,
-    divisions: HashSet<u32>,
+    /// Sorted, for binary search.
+    divisions: Vec<u32>,
     cities: Vec<City>,
     mobile_segments: Vec<(u32, u32, u8)>,
     reasons: HashMap<ReasonCode, ReasonText>,
@@ -359,7 +360,7 @@ impl ReferenceData {
 
     /// Is this 6-digit code a GB/T 2260 division of any edition?
     pub fn is_division(&self, code: u32) -> bool {
-        self.divisions.contains(&code)
+        self.divisions.binary_search(&code).is_ok()
     }
 
     pub fn cities(&self) -> &[City] {
@@ -368,7 +369,10 @@ impl ReferenceData {
 
     /// The cities of a province.
     pub fn cities_of(&self, province: u8) -> impl Iterator<Item = &City> {
-        self.cities.iter().filter(move |c| c.province == province)
+        // `cities` is sorted by province (checked at load): slice it.
+        let start = self.cities.partition_point(|c| c.province < province);
+        let end = self.cities.partition_point(|c| c.province <= province);
+        self.cities[start..end].iter()
     }
 
     /// A city of the province by full or short name (`杭州市`, `杭州`).
@@ -802,9 +806,9 @@ fn parse_words(text: &str) -> Result<Words, DataError> {
     })
 }
 
-fn parse_divisions(text: &str) -> Result<HashSet<u32>, DataError> {
+fn parse_divisions(text: &str) -> Result<Vec<u32>, DataError> {
     const F: &str = "divisions.tsv";
-    let mut out = HashSet::new();
+    let mut out = Vec::new();
     for (line, f) in rows(text) {
         let [code, _name, status] = fields::<3>(F, line, &f)?;
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -822,7 +826,7 @@ fn parse_divisions(text: &str) -> Result<HashSet<u32>, DataError> {
             ));
         }
         let n: u32 = code.parse().map_err(|_| err(F, Some(line), "bad code"))?;
-        out.insert(n);
+        out.push(n);
     }
     if out.len() < 1000 {
         return Err(err(
@@ -834,6 +838,8 @@ fn parse_divisions(text: &str) -> Result<HashSet<u32>, DataError> {
             ),
         ));
     }
+    out.sort_unstable();
+    out.dedup();
     Ok(out)
 }
 
@@ -867,6 +873,9 @@ fn parse_cities(text: &str, known: &HashSet<u8>) -> Result<Vec<City>, DataError>
         if !out.iter().any(|c| c.province == *p) {
             return Err(err(F, None, format!("province {p} has no city")));
         }
+    }
+    if out.windows(2).any(|w| w[0].province > w[1].province) {
+        return Err(err(F, None, "rows must be sorted by province"));
     }
     Ok(out)
 }

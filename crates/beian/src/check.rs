@@ -167,9 +167,20 @@ struct BatchError<'a> {
 /// keep memory flat on million-line inputs.
 const BATCH_CHUNK: usize = 8192;
 
+/// A chunk of input: one buffer holding many lines, and where each line lies in it.
+struct Chunk {
+    first_line: usize,
+    bytes: Vec<u8>,
+    lines: Vec<std::ops::Range<usize>>,
+}
+
 /// Check a JSON-lines file, one result per line on stdout, in order, on all cores.
+///
+/// Three stages overlap: a reader thread fills chunks, the rayon pool checks a chunk in parallel,
+/// and a writer thread writes the previous chunk's results in order. Channels are bounded, so
+/// memory stays flat whatever the input size.
 pub fn run_batch(engine: &Engine<'_>, file: &str, today: Date) -> Result<u8, Unusable> {
-    let (reader, base): (Box<dyn BufRead>, PathBuf) = if file == "-" {
+    let (mut reader, base): (Box<dyn BufRead + Send>, PathBuf) = if file == "-" {
         (
             Box::new(BufReader::with_capacity(1 << 20, io::stdin())),
             PathBuf::from("."),
@@ -181,38 +192,97 @@ pub fn run_batch(engine: &Engine<'_>, file: &str, today: Date) -> Result<u8, Unu
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         (Box::new(BufReader::with_capacity(1 << 20, f)), base)
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut any_error = false;
-    let mut lines = reader.split(b'\n');
-    let mut line_no = 0usize;
-    loop {
-        let mut chunk: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_CHUNK);
-        for item in lines.by_ref().take(BATCH_CHUNK) {
-            line_no += 1;
-            let mut bytes =
-                item.map_err(|e| Unusable(format!("{file}: read error at line {line_no}: {e}")))?;
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
+    let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Result<Chunk, Unusable>>(2);
+    let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<(bool, Vec<u8>)>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut next_line = 1usize;
+            loop {
+                let mut chunk = Chunk {
+                    first_line: next_line,
+                    bytes: Vec::with_capacity(1 << 22),
+                    lines: Vec::with_capacity(BATCH_CHUNK),
+                };
+                while chunk.lines.len() < BATCH_CHUNK {
+                    let start = chunk.bytes.len();
+                    match reader.read_until(b'\n', &mut chunk.bytes) {
+                        Ok(0) => break,
+                        Ok(_) => {
+                            let mut end = chunk.bytes.len();
+                            if chunk.bytes[end - 1] == b'\n' {
+                                end -= 1;
+                            }
+                            if end > start && chunk.bytes[end - 1] == b'\r' {
+                                end -= 1;
+                            }
+                            chunk.lines.push(start..end);
+                        }
+                        Err(e) => {
+                            let line = next_line + chunk.lines.len();
+                            let _ = chunk_tx.send(Err(Unusable(format!(
+                                "{file}: read error at line {line}: {e}"
+                            ))));
+                            return;
+                        }
+                    }
+                }
+                if chunk.lines.is_empty() {
+                    return;
+                }
+                next_line += chunk.lines.len();
+                if chunk_tx.send(Ok(chunk)).is_err() {
+                    return;
+                }
             }
-            chunk.push((line_no, bytes));
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let results: Vec<(bool, Vec<u8>)> = chunk
-            .par_iter()
-            .map(|(n, bytes)| check_line(engine, *n, bytes, &base, today))
-            .collect();
-        for (failed, json) in results {
-            any_error |= failed;
-            if out.write_all(&json).is_err() {
-                return Ok(if any_error { 1 } else { 0 });
+        });
+        let writer = scope.spawn(move || {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            let mut any_error = false;
+            let mut closed = false;
+            for results in out_rx {
+                for (failed, json) in results {
+                    any_error |= failed;
+                    // A closed pipe (`| head`) ends the output, not the count.
+                    if !closed && out.write_all(&json).is_err() {
+                        closed = true;
+                    }
+                }
+            }
+            let _ = out.flush();
+            any_error
+        });
+        let mut outcome = Ok(());
+        for chunk in chunk_rx {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            let results: Vec<(bool, Vec<u8>)> = chunk
+                .lines
+                .par_iter()
+                .enumerate()
+                .map(|(k, r)| {
+                    check_line(
+                        engine,
+                        chunk.first_line + k,
+                        &chunk.bytes[r.clone()],
+                        &base,
+                        today,
+                    )
+                })
+                .collect();
+            if out_tx.send(results).is_err() {
+                break;
             }
         }
-    }
-    let _ = out.flush();
-    Ok(if any_error { 1 } else { 0 })
+        drop(out_tx);
+        let any_error = writer.join().unwrap_or(true);
+        outcome.map(|()| if any_error { 1 } else { 0 })
+    })
 }
 
 /// One batch line → (has errors or is malformed, JSON line with newline).
@@ -232,7 +302,7 @@ fn check_line(
         v.push(b'\n');
         (true, v)
     };
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
         return failure("not UTF-8", "");
     };
     if text.trim().is_empty() {

@@ -2,6 +2,11 @@
 
 mod check;
 
+/// mimalloc: the batch checker allocates many small strings on every core, where glibc's
+/// allocator spends a third of the time (measured in BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
