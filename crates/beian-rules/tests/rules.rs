@@ -1629,3 +1629,45 @@ fn empty_application_reports_missing_fields_not_panics() {
     assert!(r.summary.errors > 5);
     assert!(r.findings.iter().all(|f| !f.message_zh.contains('{')));
 }
+
+#[test]
+fn detection_refusals() {
+    use beian_rules::Refusal;
+    let doc = |v: &Value| parse_document(&v.to_string()).unwrap();
+    let d = doc(&org());
+    assert_eq!(
+        beian_rules::detect(&d.application, &d.context),
+        (FilingType::Initial, vec![])
+    );
+    let mut v = org();
+    set(
+        &mut v,
+        "/context/blacklist/credentials",
+        json!(["91330106MA2B3C4D5D"]),
+    );
+    set(
+        &mut v,
+        "/context/orders_in_progress",
+        json!(["91330106MA2B3C4D5D"]),
+    );
+    set(
+        &mut v,
+        "/application/websites/1/domains",
+        json!(["1.2.3.4", "yunfan.io"]),
+    );
+    let mut other = own_filing("this", &["yunfan.cn"]);
+    other["credential"]["number"] = json!(uscc("91330106MA2B3C4D6"));
+    set(&mut v, "/context/filings", json!([other]));
+    let d = doc(&v);
+    let (_, refusals) = beian_rules::detect(&d.application, &d.context);
+    assert_eq!(
+        refusals,
+        vec![
+            Refusal::CredentialBlacklisted,
+            Refusal::OrderInProgress,
+            Refusal::DomainFiledByOtherSubject,
+            Refusal::DomainIsIp,
+            Refusal::TldNotApproved
+        ]
+    );
+}

@@ -167,6 +167,9 @@ struct BatchError<'a> {
 /// keep memory flat on million-line inputs.
 const BATCH_CHUNK: usize = 8192;
 
+/// Lines one worker checks in a row into one output buffer.
+const LINES_PER_TASK: usize = 128;
+
 /// A chunk of input: one buffer holding many lines, and where each line lies in it.
 struct Chunk {
     first_line: usize,
@@ -261,18 +264,27 @@ pub fn run_batch(engine: &Engine<'_>, file: &str, today: Date) -> Result<u8, Unu
                     break;
                 }
             };
+            // Lines go to the workers in runs that share one output buffer: fewer allocations
+            // and fewer cross-thread frees than a buffer per line.
             let results: Vec<(bool, Vec<u8>)> = chunk
                 .lines
-                .par_iter()
+                .par_chunks(LINES_PER_TASK)
                 .enumerate()
-                .map(|(k, r)| {
-                    check_line(
-                        engine,
-                        chunk.first_line + k,
-                        &chunk.bytes[r.clone()],
-                        &base,
-                        today,
-                    )
+                .map(|(t, run)| {
+                    let mut out = Vec::with_capacity(run.len() * 1024);
+                    let mut failed = false;
+                    for (k, r) in run.iter().enumerate() {
+                        let line = chunk.first_line + t * LINES_PER_TASK + k;
+                        failed |= check_line(
+                            engine,
+                            line,
+                            &chunk.bytes[r.clone()],
+                            &base,
+                            today,
+                            &mut out,
+                        );
+                    }
+                    (failed, out)
                 })
                 .collect();
             if out_tx.send(results).is_err() {
@@ -285,22 +297,26 @@ pub fn run_batch(engine: &Engine<'_>, file: &str, today: Date) -> Result<u8, Unu
     })
 }
 
-/// One batch line → (has errors or is malformed, JSON line with newline).
+/// Check one batch line, appending its JSON result and a newline to `out`; true when the line
+/// has errors or is malformed.
 fn check_line(
     engine: &Engine<'_>,
     line: usize,
     bytes: &[u8],
     base: &Path,
     today: Date,
-) -> (bool, Vec<u8>) {
-    let failure = |message: &str, path: &str| {
-        let mut v = serde_json::to_vec(&BatchErr {
-            line,
-            error: BatchError { message, path },
-        })
-        .unwrap_or_default();
-        v.push(b'\n');
-        (true, v)
+    out: &mut Vec<u8>,
+) -> bool {
+    let mut failure = |message: &str, path: &str| {
+        let _ = serde_json::to_writer(
+            &mut *out,
+            &BatchErr {
+                line,
+                error: BatchError { message, path },
+            },
+        );
+        out.push(b'\n');
+        true
     };
     let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
         return failure("not UTF-8", "");
@@ -314,13 +330,15 @@ fn check_line(
     };
     match check_document(engine, &doc, base, today) {
         Ok(report) => {
-            let mut v = serde_json::to_vec(&BatchOk {
-                line,
-                report: &report,
-            })
-            .unwrap_or_default();
-            v.push(b'\n');
-            (!report.passes(), v)
+            let _ = serde_json::to_writer(
+                &mut *out,
+                &BatchOk {
+                    line,
+                    report: &report,
+                },
+            );
+            out.push(b'\n');
+            !report.passes()
         }
         Err(message) => failure(&message, "application.documents"),
     }
