@@ -5,8 +5,12 @@
 //! - [`workflow`]: the order state machine of SPEC §5 as one pure transition function.
 //! - [`numbers`]: subject and website ICP numbers, formatting, parsing and next-number arithmetic.
 //! - [`product`]: instance eligibility and service-number quota.
+//! - [`sla`]: working-day deadlines of each step and their breach.
+//! - [`mask`]: personal data masked for lists, logs and notifications.
 
 pub mod calendar;
+pub mod mask;
 pub mod numbers;
 pub mod product;
+pub mod sla;
 pub mod workflow;
