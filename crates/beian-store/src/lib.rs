@@ -1,0 +1,345 @@
+//! beian-store: the filing service's storage, one schema on SQLite (the embedded default: a single
+//! file in WAL mode) and PostgreSQL, each with its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`) and the same contract tests.
+//!
+//! The invariants live in the database, not in isolation levels alone: number assignment is a
+//! conditional `UPDATE … RETURNING` on a per-province counter row plus unique constraints on every
+//! issued number; service-number consumption is `UPDATE … WHERE consumed < quota` with a check
+//! constraint and a trigger that forbids decreasing it; the history table refuses `UPDATE` and
+//! `DELETE` by trigger.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use beian_core::numbers::{SubjectNumber, WebsiteNumber};
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use time::OffsetDateTime;
+
+/// Storage errors, by what the caller can do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("no product with service number {0}")]
+    UnknownProduct(String),
+    #[error("service number quota exhausted for {0}")]
+    QuotaExhausted(String),
+    #[error("no subject number {0}")]
+    UnknownSubjectNumber(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Run the same body against whichever pool the store holds: the SQL is shared (`$N`
+/// placeholders work on both), the types are checked per backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A product instance as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRow {
+    pub service_number: String,
+    pub kind: String,
+    pub mainland: bool,
+    pub subscription: bool,
+    pub public_bandwidth: bool,
+    pub expires: time::Date,
+    pub quota: i32,
+    pub consumed: i32,
+}
+
+/// One entry of the audit history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// What the entry is about (`order:42`, `product:SN0001`).
+    pub subject: String,
+    pub actor: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub reasons: String,
+    pub note: String,
+    pub at: OffsetDateTime,
+}
+
+/// The store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connect to `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: an acknowledged transaction survives a power cut, not only a process kill.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?;
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Apply the backend's migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    /// Issue the next subject number of a province, atomically. The serial arithmetic is
+    /// `beian_core::numbers::next_subject_serial` done by the database on the counter row.
+    pub async fn issue_subject_number(
+        &self,
+        province: u8,
+        abbr: char,
+        year: i32,
+        now: OffsetDateTime,
+    ) -> Result<SubjectNumber, StoreError> {
+        let base = i64::from(year) * 1_000_000;
+        let province_i = i16::from(province);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO province_counters (province, last_serial) VALUES ($1, 0) ON CONFLICT (province) DO NOTHING")
+                .bind(province_i)
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query(
+                "UPDATE province_counters \
+                 SET last_serial = CASE WHEN last_serial >= $2 THEN last_serial + 1 ELSE $2 + 1 END \
+                 WHERE province = $1 RETURNING last_serial",
+            )
+            .bind(province_i)
+            .bind(base)
+            .fetch_one(&mut *tx)
+            .await?;
+            let serial: i64 = row.try_get("last_serial")?;
+            let number = SubjectNumber { abbr, serial: u64::try_from(serial).unwrap_or(0) };
+            sqlx::query("INSERT INTO subject_numbers (province, serial, number, issued_at) VALUES ($1, $2, $3, $4)")
+                .bind(province_i)
+                .bind(serial)
+                .bind(number.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(number)
+        })
+    }
+
+    /// Issue the next website number under a subject number, atomically; never reused.
+    pub async fn issue_website_number(
+        &self,
+        subject: &SubjectNumber,
+        now: OffsetDateTime,
+    ) -> Result<WebsiteNumber, StoreError> {
+        let subject_text = subject.to_string();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query("UPDATE subject_numbers SET last_site = last_site + 1 WHERE number = $1 RETURNING last_site")
+                .bind(&subject_text)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::UnknownSubjectNumber(subject_text.clone()))?;
+            let n: i32 = row.try_get("last_site")?;
+            let number = WebsiteNumber { subject: subject.clone(), n: u32::try_from(n).unwrap_or(0) };
+            sqlx::query("INSERT INTO website_numbers (subject_number, n, number, issued_at) VALUES ($1, $2, $3, $4)")
+                .bind(&subject_text)
+                .bind(n)
+                .bind(number.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(number)
+        })
+    }
+
+    /// Create or update a product instance (quota and consumption are never lowered here).
+    pub async fn put_product(&self, p: &ProductRow) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO products (service_number, kind, mainland, subscription, public_bandwidth, expires, quota, consumed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (service_number) DO UPDATE SET kind = excluded.kind, mainland = excluded.mainland, \
+                 subscription = excluded.subscription, public_bandwidth = excluded.public_bandwidth, expires = excluded.expires",
+            )
+            .bind(&p.service_number)
+            .bind(&p.kind)
+            .bind(p.mainland)
+            .bind(p.subscription)
+            .bind(p.public_bandwidth)
+            .bind(p.expires)
+            .bind(p.quota)
+            .bind(p.consumed)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    pub async fn product(&self, service_number: &str) -> Result<Option<ProductRow>, StoreError> {
+        on_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT service_number, kind, mainland, subscription, public_bandwidth, expires, quota, consumed \
+                 FROM products WHERE service_number = $1",
+            )
+            .bind(service_number)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some(ProductRow {
+                    service_number: r.try_get("service_number")?,
+                    kind: r.try_get("kind")?,
+                    mainland: r.try_get("mainland")?,
+                    subscription: r.try_get("subscription")?,
+                    public_bandwidth: r.try_get("public_bandwidth")?,
+                    expires: r.try_get("expires")?,
+                    quota: r.try_get("quota")?,
+                    consumed: r.try_get("consumed")?,
+                })),
+            }
+        })
+    }
+
+    /// Consume one service number of a product: exactly one of any number of concurrent callers
+    /// takes the last one. Returns the number left.
+    pub async fn consume_service_number(&self, service_number: &str) -> Result<i32, StoreError> {
+        on_pool!(self, pool => {
+            let row = sqlx::query(
+                "UPDATE products SET consumed = consumed + 1 WHERE service_number = $1 AND consumed < quota \
+                 RETURNING quota - consumed AS remaining",
+            )
+            .bind(service_number)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                Some(r) => Ok(r.try_get("remaining")?),
+                None => {
+                    let exists = sqlx::query("SELECT 1 FROM products WHERE service_number = $1")
+                        .bind(service_number)
+                        .fetch_optional(pool)
+                        .await?
+                        .is_some();
+                    if exists {
+                        Err(StoreError::QuotaExhausted(service_number.to_owned()))
+                    } else {
+                        Err(StoreError::UnknownProduct(service_number.to_owned()))
+                    }
+                }
+            }
+        })
+    }
+
+    /// Append to the audit history.
+    pub async fn append_history(&self, e: &HistoryEntry) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO history (subject, actor, action, from_state, to_state, reasons, note, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&e.subject)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.from_state)
+            .bind(&e.to_state)
+            .bind(&e.reasons)
+            .bind(&e.note)
+            .bind(e.at)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// The history of one subject, oldest first.
+    pub async fn history(&self, subject: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT subject, actor, action, from_state, to_state, reasons, note, at FROM history \
+                 WHERE subject = $1 ORDER BY id",
+            )
+            .bind(subject)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(HistoryEntry {
+                        subject: r.try_get("subject")?,
+                        actor: r.try_get("actor")?,
+                        action: r.try_get("action")?,
+                        from_state: r.try_get("from_state")?,
+                        to_state: r.try_get("to_state")?,
+                        reasons: r.try_get("reasons")?,
+                        note: r.try_get("note")?,
+                        at: r.try_get("at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Run a raw statement (tests use it to prove what the schema refuses).
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        on_pool!(self, pool => Ok(sqlx::query(sql).execute(pool).await?.rows_affected()))
+    }
+}
