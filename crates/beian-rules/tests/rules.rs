@@ -1671,3 +1671,63 @@ fn detection_refusals() {
         ]
     );
 }
+
+/// The shipped JSON Schema names exactly the enumeration values the parser accepts.
+#[test]
+fn schema_enumerations_match_the_parser() {
+    use beian_rules::model::{CredentialType, Nature, PreapprovalCategory};
+    let path = format!(
+        "{}/../../schema/check-input.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let enum_at = |pointer: &str| -> Vec<String> {
+        let node = schema
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("no {pointer}"));
+        let values = node
+            .get("enum")
+            .or_else(|| node.pointer("/anyOf/0/enum"))
+            .unwrap();
+        values
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let names = |all: &[&str]| all.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        enum_at("/properties/application/properties/subject/properties/nature"),
+        names(&Nature::ALL.iter().map(|n| n.as_str()).collect::<Vec<_>>())
+    );
+    assert_eq!(
+        enum_at("/$defs/credential/properties/type"),
+        names(
+            &CredentialType::ALL
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+        )
+    );
+    assert_eq!(
+        enum_at(
+            "/properties/application/properties/websites/items/properties/preapprovals/items/properties/category"
+        ),
+        names(
+            &PreapprovalCategory::ALL
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+        )
+    );
+    assert_eq!(
+        enum_at("/properties/application/properties/filing_type"),
+        names(
+            &FilingType::ALL
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+        )
+    );
+}
