@@ -194,6 +194,26 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command that takes `action`; rejections carry `rejection`.
+    pub fn for_action(action: Action, rejection: Rejection) -> Command {
+        match action {
+            Action::Edit => Command::Edit,
+            Action::Delete => Command::Delete,
+            Action::Submit => Command::Submit,
+            Action::Withdraw => Command::Withdraw,
+            Action::ProviderPass => Command::ProviderPass,
+            Action::ProviderReject => Command::ProviderReject(rejection),
+            Action::CompleteVerification => Command::CompleteVerification,
+            Action::SubmitToAdministration => Command::SubmitToAdministration,
+            Action::SmsVerified => Command::SmsVerified,
+            Action::SmsFailed => Command::SmsFailed,
+            Action::SmsTimeout => Command::SmsTimeout,
+            Action::AdministrationApprove => Command::AdministrationApprove,
+            Action::AdministrationReject => Command::AdministrationReject(rejection),
+            Action::Expire => Command::Expire,
+        }
+    }
+
     pub fn action(&self) -> Action {
         match self {
             Command::Edit => Action::Edit,
@@ -497,22 +517,7 @@ pub fn available_actions(
         .into_iter()
         .filter(|a| a.roles().contains(&role))
         .filter(|a| {
-            let command = match a {
-                Action::Edit => Command::Edit,
-                Action::Delete => Command::Delete,
-                Action::Submit => Command::Submit,
-                Action::Withdraw => Command::Withdraw,
-                Action::ProviderPass => Command::ProviderPass,
-                Action::ProviderReject => Command::ProviderReject(sample.clone()),
-                Action::CompleteVerification => Command::CompleteVerification,
-                Action::SubmitToAdministration => Command::SubmitToAdministration,
-                Action::SmsVerified => Command::SmsVerified,
-                Action::SmsFailed => Command::SmsFailed,
-                Action::SmsTimeout => Command::SmsTimeout,
-                Action::AdministrationApprove => Command::AdministrationApprove,
-                Action::AdministrationReject => Command::AdministrationReject(sample.clone()),
-                Action::Expire => Command::Expire,
-            };
+            let command = Command::for_action(*a, sample.clone());
             transition(state, facts, role, &command, now).is_ok()
         })
         .collect()
@@ -890,17 +895,7 @@ mod tests {
             };
             let now = T0 + Duration::hours(hours);
             let action = Action::ALL[a];
-            let command = match action {
-                Action::ProviderReject => Command::ProviderReject(reject(&[ReasonCode::R02])),
-                Action::AdministrationReject => Command::AdministrationReject(reject(&[ReasonCode::R02])),
-                Action::Edit => Command::Edit, Action::Delete => Command::Delete, Action::Submit => Command::Submit,
-                Action::Withdraw => Command::Withdraw, Action::ProviderPass => Command::ProviderPass,
-                Action::CompleteVerification => Command::CompleteVerification,
-                Action::SubmitToAdministration => Command::SubmitToAdministration,
-                Action::SmsVerified => Command::SmsVerified, Action::SmsFailed => Command::SmsFailed,
-                Action::SmsTimeout => Command::SmsTimeout, Action::AdministrationApprove => Command::AdministrationApprove,
-                Action::Expire => Command::Expire,
-            };
+            let command = Command::for_action(action, reject(&[ReasonCode::R02]));
             match transition(state, &f, role, &command, now) {
                 Ok(t) => {
                     prop_assert!(!state.is_terminal());
