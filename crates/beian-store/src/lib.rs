@@ -32,6 +32,16 @@ pub enum StoreError {
     UnknownSubjectNumber(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("order {0} not found")]
+    OrderNotFound(i64),
+    #[error("order {0} changed since it was read: reload and try again")]
+    Conflict(i64),
+    #[error("there is an order in progress for this credential")]
+    OrderInProgress,
+    #[error("approval goes through Store::approve_order")]
+    ApprovalNeedsPlan,
+    #[error("order {0} is not in administration review")]
+    NotInAdministrationReview(i64),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -59,6 +69,23 @@ macro_rules! on_pool {
         }
     };
 }
+
+// The statements shared by the single operations and the approval transaction.
+const COUNTER_ROW: &str = "INSERT INTO province_counters (province, last_serial) VALUES ($1, 0) ON CONFLICT (province) DO NOTHING";
+const COUNTER_NEXT: &str = "UPDATE province_counters \
+     SET last_serial = CASE WHEN last_serial >= $2 THEN last_serial + 1 ELSE $2 + 1 END \
+     WHERE province = $1 RETURNING last_serial";
+const SUBJECT_NUMBER_INSERT: &str =
+    "INSERT INTO subject_numbers (province, serial, number, issued_at) VALUES ($1, $2, $3, $4)";
+const WEBSITE_NEXT: &str =
+    "UPDATE subject_numbers SET last_site = last_site + 1 WHERE number = $1 RETURNING last_site";
+const WEBSITE_NUMBER_INSERT: &str =
+    "INSERT INTO website_numbers (subject_number, n, number, issued_at) VALUES ($1, $2, $3, $4)";
+const CONSUME: &str = "UPDATE products SET consumed = consumed + 1 WHERE service_number = $1 AND consumed < quota \
+     RETURNING quota - consumed AS remaining";
+const PRODUCT_EXISTS: &str = "SELECT 1 FROM products WHERE service_number = $1";
+const HISTORY_INSERT: &str = "INSERT INTO history (subject, actor, action, from_state, to_state, reasons, note, at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// A product instance as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,22 +184,18 @@ impl Store {
         let province_i = i16::from(province);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query("INSERT INTO province_counters (province, last_serial) VALUES ($1, 0) ON CONFLICT (province) DO NOTHING")
+            sqlx::query(COUNTER_ROW)
                 .bind(province_i)
                 .execute(&mut *tx)
                 .await?;
-            let row = sqlx::query(
-                "UPDATE province_counters \
-                 SET last_serial = CASE WHEN last_serial >= $2 THEN last_serial + 1 ELSE $2 + 1 END \
-                 WHERE province = $1 RETURNING last_serial",
-            )
+            let row = sqlx::query(COUNTER_NEXT)
             .bind(province_i)
             .bind(base)
             .fetch_one(&mut *tx)
             .await?;
             let serial: i64 = row.try_get("last_serial")?;
             let number = SubjectNumber { abbr, serial: u64::try_from(serial).unwrap_or(0) };
-            sqlx::query("INSERT INTO subject_numbers (province, serial, number, issued_at) VALUES ($1, $2, $3, $4)")
+            sqlx::query(SUBJECT_NUMBER_INSERT)
                 .bind(province_i)
                 .bind(serial)
                 .bind(number.to_string())
@@ -193,14 +216,14 @@ impl Store {
         let subject_text = subject.to_string();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let row = sqlx::query("UPDATE subject_numbers SET last_site = last_site + 1 WHERE number = $1 RETURNING last_site")
+            let row = sqlx::query(WEBSITE_NEXT)
                 .bind(&subject_text)
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::UnknownSubjectNumber(subject_text.clone()))?;
             let n: i32 = row.try_get("last_site")?;
             let number = WebsiteNumber { subject: subject.clone(), n: u32::try_from(n).unwrap_or(0) };
-            sqlx::query("INSERT INTO website_numbers (subject_number, n, number, issued_at) VALUES ($1, $2, $3, $4)")
+            sqlx::query(WEBSITE_NUMBER_INSERT)
                 .bind(&subject_text)
                 .bind(n)
                 .bind(number.to_string())
@@ -264,17 +287,14 @@ impl Store {
     /// takes the last one. Returns the number left.
     pub async fn consume_service_number(&self, service_number: &str) -> Result<i32, StoreError> {
         on_pool!(self, pool => {
-            let row = sqlx::query(
-                "UPDATE products SET consumed = consumed + 1 WHERE service_number = $1 AND consumed < quota \
-                 RETURNING quota - consumed AS remaining",
-            )
+            let row = sqlx::query(CONSUME)
             .bind(service_number)
             .fetch_optional(pool)
             .await?;
             match row {
                 Some(r) => Ok(r.try_get("remaining")?),
                 None => {
-                    let exists = sqlx::query("SELECT 1 FROM products WHERE service_number = $1")
+                    let exists = sqlx::query(PRODUCT_EXISTS)
                         .bind(service_number)
                         .fetch_optional(pool)
                         .await?
@@ -292,10 +312,7 @@ impl Store {
     /// Append to the audit history.
     pub async fn append_history(&self, e: &HistoryEntry) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO history (subject, actor, action, from_state, to_state, reasons, note, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
+            sqlx::query(HISTORY_INSERT)
             .bind(&e.subject)
             .bind(&e.actor)
             .bind(&e.action)
@@ -343,3 +360,6 @@ impl Store {
         on_pool!(self, pool => Ok(sqlx::query(sql).execute(pool).await?.rows_affected()))
     }
 }
+
+mod orders;
+pub use orders::{Approval, ApprovalPlan, NewOrder, OrderRow};

@@ -277,3 +277,323 @@ async fn unsupported_urls_are_refused() {
         Err(StoreError::UnsupportedUrl(_))
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Orders: transitions from the workflow applied with history, one order in progress per
+// credential, approvals all or nothing.
+
+use beian_core::workflow::{Command, OrderFacts, OrderState, Rejection, Role, transition};
+use beian_rules::model::{FilingType, ReasonCode};
+use beian_store::{ApprovalPlan, NewOrder, OrderRow};
+
+fn new_order(credential: &str) -> NewOrder {
+    NewOrder {
+        account: "acct-1".into(),
+        filing_type: FilingType::Initial,
+        province: 33,
+        credential: credential.into(),
+        application: "{}".into(),
+    }
+}
+
+fn facts_of(o: &OrderRow) -> OrderFacts {
+    OrderFacts {
+        filing_type: FilingType::Initial,
+        sms_pilot: false,
+        first_submitted_at: o.first_submitted_at,
+        sms_started_at: o.sms_started_at,
+        uploads_started: o.uploads_started,
+        verification_complete: true,
+        check_errors: 0,
+        administration_review_days: 20,
+    }
+}
+
+/// Decide with the workflow, apply with the store.
+async fn step(
+    store: &Store,
+    o: &OrderRow,
+    role: Role,
+    command: Command,
+) -> Result<OrderRow, StoreError> {
+    let t = transition(o.state, &facts_of(o), role, &command, NOW).unwrap();
+    store
+        .apply_transition(o.id, o.version, &t, &format!("{role:?}"), NOW)
+        .await
+}
+
+async fn to_review(store: &Store, credential: &str) -> OrderRow {
+    let o = store
+        .create_order(&new_order(credential), NOW)
+        .await
+        .unwrap();
+    let o = step(store, &o, Role::Applicant, Command::Submit)
+        .await
+        .unwrap();
+    let o = step(store, &o, Role::Reviewer, Command::ProviderPass)
+        .await
+        .unwrap();
+    let o = step(store, &o, Role::Reviewer, Command::CompleteVerification)
+        .await
+        .unwrap();
+    step(store, &o, Role::Reviewer, Command::SubmitToAdministration)
+        .await
+        .unwrap()
+}
+
+fn plan(service_numbers: &[&str]) -> ApprovalPlan {
+    ApprovalPlan {
+        province: 33,
+        abbr: '浙',
+        year: 2026,
+        existing_subject: None,
+        service_numbers: service_numbers.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+contract!(
+    transitions_are_recorded_and_versioned,
+    |store: Store| async move {
+        let o = store
+            .create_order(&new_order("91330106MA2B3C4D5D"), NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            (o.state, o.in_progress, o.version),
+            (OrderState::Draft, false, 0)
+        );
+        let submitted = step(&store, &o, Role::Applicant, Command::Submit)
+            .await
+            .unwrap();
+        assert_eq!(
+            (submitted.state, submitted.in_progress, submitted.version),
+            (OrderState::ProviderReview, true, 1)
+        );
+        assert_eq!(submitted.first_submitted_at, Some(NOW));
+        // The same command on the stale version is refused, and nothing changes.
+        assert!(matches!(
+            step(&store, &o, Role::Applicant, Command::Submit).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let rejection = Rejection {
+            reasons: vec![ReasonCode::R02],
+            note: "名称".into(),
+            paths: vec!["websites[0].name".into()],
+        };
+        let back = step(
+            &store,
+            &submitted,
+            Role::Reviewer,
+            Command::ProviderReject(rejection),
+        )
+        .await
+        .unwrap();
+        // A rejected order returns to draft and stays in progress (it was submitted).
+        assert_eq!((back.state, back.in_progress), (OrderState::Draft, true));
+        let h = store.history(&format!("order:{}", o.id)).await.unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(
+            (h[1].reasons.as_str(), h[1].to_state.as_deref()),
+            ("R02", Some("draft"))
+        );
+        let withdrawn = step(&store, &back, Role::Applicant, Command::Submit)
+            .await
+            .unwrap();
+        let withdrawn = step(&store, &withdrawn, Role::Applicant, Command::Withdraw)
+            .await
+            .unwrap();
+        assert_eq!(
+            (withdrawn.state, withdrawn.in_progress),
+            (OrderState::Withdrawn, false)
+        );
+        assert!(matches!(
+            store
+                .apply_transition(
+                    999_999,
+                    0,
+                    &transition(
+                        OrderState::Draft,
+                        &facts_of(&o),
+                        Role::Applicant,
+                        &Command::Edit,
+                        NOW
+                    )
+                    .unwrap(),
+                    "x",
+                    NOW
+                )
+                .await,
+            Err(StoreError::OrderNotFound(_))
+        ));
+    }
+);
+
+contract!(
+    one_order_in_progress_per_credential,
+    |store: Store| async move {
+        let a = store
+            .create_order(&new_order("330106198503120036"), NOW)
+            .await
+            .unwrap();
+        let b = store
+            .create_order(&new_order("330106198503120036"), NOW)
+            .await
+            .unwrap();
+        let a = step(&store, &a, Role::Applicant, Command::Submit)
+            .await
+            .unwrap();
+        assert!(matches!(
+            step(&store, &b, Role::Applicant, Command::Submit).await,
+            Err(StoreError::OrderInProgress)
+        ));
+        assert_eq!(
+            store.order(b.id).await.unwrap().unwrap().state,
+            OrderState::Draft
+        );
+        step(&store, &a, Role::Applicant, Command::Withdraw)
+            .await
+            .unwrap();
+        step(&store, &b, Role::Applicant, Command::Submit)
+            .await
+            .unwrap();
+    }
+);
+
+contract!(
+    approval_issues_numbers_and_consumes_service_numbers,
+    |store: Store| async move {
+        store.put_product(&product("SN-A", 5, 0)).await.unwrap();
+        let o = to_review(&store, "91330106MA2B3C4D5D").await;
+        assert_eq!(o.state, OrderState::AdministrationReview);
+        let approval = store
+            .approve_order(
+                o.id,
+                o.version,
+                &plan(&["SN-A", "SN-A"]),
+                "administration",
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(approval.subject.to_string(), "浙ICP备2026000001号");
+        assert_eq!(
+            approval
+                .websites
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            vec!["浙ICP备2026000001号-1", "浙ICP备2026000001号-2"]
+        );
+        let row = store.order(o.id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.in_progress, row.subject_number.as_deref()),
+            (OrderState::Approved, false, Some("浙ICP备2026000001号"))
+        );
+        assert_eq!(store.product("SN-A").await.unwrap().unwrap().consumed, 2);
+        // Approving again is refused.
+        assert!(matches!(
+            store
+                .approve_order(o.id, row.version, &plan(&["SN-A"]), "administration", NOW)
+                .await,
+            Err(StoreError::NotInAdministrationReview(_))
+        ));
+        // A new website for the same subject keeps the subject number.
+        let o2 = to_review(&store, "91330106MA2B3C4D5D").await;
+        let mut p = plan(&["SN-A"]);
+        p.existing_subject = Some(approval.subject.clone());
+        let second = store
+            .approve_order(o2.id, o2.version, &p, "administration", NOW)
+            .await
+            .unwrap();
+        assert_eq!(second.websites[0].to_string(), "浙ICP备2026000001号-3");
+    }
+);
+
+contract!(
+    two_administrators_approving_one_order_at_once,
+    |store: Store| async move {
+        store.put_product(&product("SN-B", 5, 0)).await.unwrap();
+        let o = to_review(&store, "91330106MA2B3C4D5D").await;
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let store = store.clone();
+            let (id, version) = (o.id, o.version);
+            tasks.push(tokio::spawn(async move {
+                store
+                    .approve_order(id, version, &plan(&["SN-B"]), "administration", NOW)
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(_)) | Err(StoreError::NotInAdministrationReview(_)) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(ok, 1);
+        assert_eq!(store.product("SN-B").await.unwrap().unwrap().consumed, 1);
+        assert_eq!(
+            store
+                .issue_subject_number(33, '浙', 2026, NOW)
+                .await
+                .unwrap()
+                .to_string(),
+            "浙ICP备2026000002号"
+        );
+    }
+);
+
+contract!(
+    orders_racing_for_the_last_service_number,
+    |store: Store| async move {
+        store.put_product(&product("SN-LAST", 5, 4)).await.unwrap();
+        let mut orders = Vec::new();
+        for i in 0..20 {
+            orders.push(to_review(&store, &format!("CRED{i:04}")).await);
+        }
+        let mut tasks = Vec::new();
+        for o in &orders {
+            let store = store.clone();
+            let (id, version) = (o.id, o.version);
+            tasks.push(tokio::spawn(async move {
+                store
+                    .approve_order(id, version, &plan(&["SN-LAST"]), "administration", NOW)
+                    .await
+            }));
+        }
+        let mut won = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(a) => won.push(a),
+                Err(StoreError::QuotaExhausted(_)) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(won.len(), 1);
+        assert_eq!(store.product("SN-LAST").await.unwrap().unwrap().consumed, 5);
+        let mut approved = 0;
+        for o in &orders {
+            let row = store.order(o.id).await.unwrap().unwrap();
+            match row.state {
+                OrderState::Approved => approved += 1,
+                // The losers stay in review with nothing issued and their version unchanged.
+                OrderState::AdministrationReview => {
+                    assert_eq!((row.version, row.subject_number), (o.version, None))
+                }
+                s => panic!("unexpected state {s:?}"),
+            }
+        }
+        assert_eq!(approved, 1);
+        // Only the winner's subject number was issued: the next one is 2.
+        assert_eq!(
+            store
+                .issue_subject_number(33, '浙', 2026, NOW)
+                .await
+                .unwrap()
+                .to_string(),
+            "浙ICP备2026000002号"
+        );
+    }
+);

@@ -1,0 +1,339 @@
+//! Orders: state transitions decided by `beian_core::workflow::transition` and applied here in one
+//! transaction with their history entry, under an optimistic version; and the approval, which
+//! issues numbers and consumes service numbers all-or-nothing.
+//!
+//! Every transaction starts with its write (a conditional `UPDATE … WHERE version = $n`), so that
+//! on SQLite concurrent writers queue on the busy timeout instead of failing to upgrade a read lock,
+//! and on both databases the loser of a race sees zero rows and gets `Conflict`.
+
+use beian_core::numbers::{SubjectNumber, WebsiteNumber};
+use beian_core::workflow::{Effect, OrderState, Transition};
+use beian_rules::model::FilingType;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use super::{
+    CONSUME, COUNTER_NEXT, COUNTER_ROW, HISTORY_INSERT, PRODUCT_EXISTS, Pool,
+    SUBJECT_NUMBER_INSERT, Store, StoreError, WEBSITE_NEXT, WEBSITE_NUMBER_INSERT,
+};
+
+/// A new draft order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub account: String,
+    pub filing_type: FilingType,
+    pub province: u8,
+    /// The subject's normalised credential number (one order in progress per credential).
+    pub credential: String,
+    /// The application document (JSON).
+    pub application: String,
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub id: i64,
+    pub account: String,
+    pub filing_type: String,
+    pub province: i16,
+    pub credential: String,
+    pub state: OrderState,
+    pub in_progress: bool,
+    pub version: i32,
+    pub application: String,
+    pub first_submitted_at: Option<OffsetDateTime>,
+    pub sms_started_at: Option<OffsetDateTime>,
+    pub uploads_started: bool,
+    pub verification_complete: bool,
+    pub subject_number: Option<String>,
+}
+
+/// What an approval issues: the subject number (kept when the subject already has one) and one
+/// website number and one service number per website.
+#[derive(Debug, Clone)]
+pub struct ApprovalPlan {
+    pub province: u8,
+    pub abbr: char,
+    pub year: i32,
+    pub existing_subject: Option<SubjectNumber>,
+    /// The service number each approved website consumes, in website order.
+    pub service_numbers: Vec<String>,
+}
+
+/// The numbers an approval issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub subject: SubjectNumber,
+    pub websites: Vec<WebsiteNumber>,
+}
+
+const ORDER_COLUMNS: &str = "id, account, filing_type, province, credential, state, in_progress, version, application, \
+     first_submitted_at, sms_started_at, uploads_started, verification_complete, subject_number";
+
+fn order_from_row<R: Row>(r: &R) -> Result<OrderRow, StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'v> i64: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> i32: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> i16: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> bool: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> String: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> Option<String>: sqlx::Decode<'v, R::Database>,
+    for<'v> Option<OffsetDateTime>: sqlx::Decode<'v, R::Database>,
+    OffsetDateTime: sqlx::Type<R::Database>,
+{
+    let state: String = r.try_get("state")?;
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        account: r.try_get("account")?,
+        filing_type: r.try_get("filing_type")?,
+        province: r.try_get("province")?,
+        credential: r.try_get("credential")?,
+        state: OrderState::parse(&state)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown order state {state:?}").into()))?,
+        in_progress: r.try_get("in_progress")?,
+        version: r.try_get("version")?,
+        application: r.try_get("application")?,
+        first_submitted_at: r.try_get("first_submitted_at")?,
+        sms_started_at: r.try_get("sms_started_at")?,
+        uploads_started: r.try_get("uploads_started")?,
+        verification_complete: r.try_get("verification_complete")?,
+        subject_number: r.try_get("subject_number")?,
+    })
+}
+
+/// A unique-index violation on the in-progress index means another order holds the credential.
+fn in_progress_violation(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::OrderInProgress,
+        _ => StoreError::Database(e),
+    }
+}
+
+impl Store {
+    /// Create a draft order.
+    pub async fn create_order(
+        &self,
+        o: &NewOrder,
+        now: OffsetDateTime,
+    ) -> Result<OrderRow, StoreError> {
+        let sql = format!(
+            "INSERT INTO orders (account, filing_type, province, credential, state, application, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6, $6) RETURNING {ORDER_COLUMNS}"
+        );
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql)
+                .bind(&o.account)
+                .bind(o.filing_type.as_str())
+                .bind(i16::from(o.province))
+                .bind(&o.credential)
+                .bind(&o.application)
+                .bind(now)
+                .fetch_one(pool)
+                .await?;
+            order_from_row(&row)
+        })
+    }
+
+    pub async fn order(&self, id: i64) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        on_pool!(self, pool => {
+            match sqlx::query(&sql).bind(id).fetch_optional(pool).await? {
+                Some(r) => Ok(Some(order_from_row(&r)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Apply a transition decided by the workflow to order `id` read at `expected_version`, with its
+    /// history entry, in one transaction. Approval goes through [`Store::approve_order`].
+    pub async fn apply_transition(
+        &self,
+        id: i64,
+        expected_version: i32,
+        t: &Transition,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<OrderRow, StoreError> {
+        if t.effects.contains(&Effect::Approve) {
+            return Err(StoreError::ApprovalNeedsPlan);
+        }
+        let mark_first = t.effects.contains(&Effect::MarkFirstSubmission);
+        let open_sms = t
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::OpenSmsWindow { .. }));
+        let reset = t.effects.contains(&Effect::ResetVerification);
+        let delete = t.effects.contains(&Effect::DeleteDraft);
+        let (reasons, note) = t
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::RecordRejection(r) => Some((
+                    r.reasons
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    r.note.clone(),
+                )),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let sql = format!(
+            "UPDATE orders SET state = $1, version = version + 1, updated_at = $2, \
+             first_submitted_at = CASE WHEN $3 THEN COALESCE(first_submitted_at, $2) ELSE first_submitted_at END, \
+             sms_started_at = CASE WHEN $4 THEN $2 ELSE sms_started_at END, \
+             uploads_started = CASE WHEN $5 THEN FALSE ELSE uploads_started END, \
+             verification_complete = CASE WHEN $5 THEN FALSE ELSE verification_complete END, \
+             in_progress = CASE WHEN $6 THEN FALSE WHEN $1 = 'draft' THEN (COALESCE(first_submitted_at, CASE WHEN $3 THEN $2 END) IS NOT NULL) ELSE TRUE END \
+             WHERE id = $7 AND version = $8 RETURNING {ORDER_COLUMNS}"
+        );
+        let history_subject = format!("order:{id}");
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(&sql)
+                .bind(t.to.as_str())
+                .bind(now)
+                .bind(mark_first)
+                .bind(open_sms)
+                .bind(reset)
+                .bind(t.to.is_terminal())
+                .bind(id)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(in_progress_violation)?;
+            let Some(row) = row else {
+                let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
+                return Err(if exists { StoreError::Conflict(id) } else { StoreError::OrderNotFound(id) });
+            };
+            let order = order_from_row(&row)?;
+            sqlx::query(HISTORY_INSERT)
+                .bind(&history_subject)
+                .bind(actor)
+                .bind(format!("{:?}", t.action))
+                .bind(Some(t.from.as_str()))
+                .bind(Some(t.to.as_str()))
+                .bind(&reasons)
+                .bind(&note)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if delete {
+                sqlx::query("DELETE FROM orders WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(order)
+        })
+    }
+
+    /// Approve order `id` (read at `expected_version`, in administration review): issue the
+    /// subject number unless it has one, one website number per website, consume one service
+    /// number per website, set the order approved and record it, all or nothing. Of any number of
+    /// concurrent approvals of one order exactly one succeeds (the others get `Conflict`); of
+    /// orders racing for the last service number exactly one succeeds (the others get
+    /// `QuotaExhausted` and stay in review, with nothing issued).
+    pub async fn approve_order(
+        &self,
+        id: i64,
+        expected_version: i32,
+        plan: &ApprovalPlan,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Approval, StoreError> {
+        let province = i16::from(plan.province);
+        let base = i64::from(plan.year) * 1_000_000;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // Claim the order first: the write serialises concurrent approvals.
+            let claimed = sqlx::query(
+                "UPDATE orders SET version = version + 1 WHERE id = $1 AND version = $2 AND state = 'administration_review' \
+                 RETURNING subject_number",
+            )
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(claimed) = claimed else {
+                let state: Option<String> =
+                    sqlx::query("SELECT state FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.map(|r| r.try_get("state")).transpose()?;
+                return Err(match state {
+                    None => StoreError::OrderNotFound(id),
+                    Some(s) if s != "administration_review" => StoreError::NotInAdministrationReview(id),
+                    Some(_) => StoreError::Conflict(id),
+                });
+            };
+            let on_order: Option<String> = claimed.try_get("subject_number")?;
+            let existing = match (&plan.existing_subject, on_order) {
+                (Some(s), _) => Some(s.clone()),
+                (None, Some(text)) => Some(text.parse::<SubjectNumber>().map_err(|e| sqlx::Error::Decode(e.to_string().into()))?),
+                (None, None) => None,
+            };
+            let subject = match existing {
+                Some(s) => s,
+                None => {
+                    sqlx::query(COUNTER_ROW).bind(province).execute(&mut *tx).await?;
+                    let row = sqlx::query(COUNTER_NEXT).bind(province).bind(base).fetch_one(&mut *tx).await?;
+                    let serial: i64 = row.try_get("last_serial")?;
+                    let number = SubjectNumber { abbr: plan.abbr, serial: u64::try_from(serial).unwrap_or(0) };
+                    sqlx::query(SUBJECT_NUMBER_INSERT)
+                        .bind(province)
+                        .bind(serial)
+                        .bind(number.to_string())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    number
+                }
+            };
+            let subject_text = subject.to_string();
+            let mut websites = Vec::with_capacity(plan.service_numbers.len());
+            for sn in &plan.service_numbers {
+                let consumed = sqlx::query(CONSUME).bind(sn).fetch_optional(&mut *tx).await?;
+                if consumed.is_none() {
+                    let exists = sqlx::query(PRODUCT_EXISTS).bind(sn).fetch_optional(&mut *tx).await?.is_some();
+                    // Dropping the transaction rolls everything back, the claim included.
+                    return Err(if exists { StoreError::QuotaExhausted(sn.clone()) } else { StoreError::UnknownProduct(sn.clone()) });
+                }
+                let row = sqlx::query(WEBSITE_NEXT)
+                    .bind(&subject_text)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::UnknownSubjectNumber(subject_text.clone()))?;
+                let n: i32 = row.try_get("last_site")?;
+                let number = WebsiteNumber { subject: subject.clone(), n: u32::try_from(n).unwrap_or(0) };
+                sqlx::query(WEBSITE_NUMBER_INSERT)
+                    .bind(&subject_text)
+                    .bind(n)
+                    .bind(number.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                websites.push(number);
+            }
+            sqlx::query(
+                "UPDATE orders SET state = 'approved', in_progress = FALSE, subject_number = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(&subject_text)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let numbers = websites.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            sqlx::query(HISTORY_INSERT)
+                .bind(format!("order:{id}"))
+                .bind(actor)
+                .bind("AdministrationApprove")
+                .bind(Some("administration_review"))
+                .bind(Some("approved"))
+                .bind("")
+                .bind(format!("{subject_text} {numbers}"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Approval { subject, websites })
+        })
+    }
+}
