@@ -167,6 +167,14 @@ impl Store {
         Ok(())
     }
 
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, p => {
+            sqlx::query("SELECT 1").execute(p).await?;
+            Ok(())
+        })
+    }
+
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
     }

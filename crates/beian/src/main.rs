@@ -26,6 +26,26 @@ enum Command {
     ///
     /// Exit code 0: no errors; 1: errors found; 2: the input itself is unusable.
     Check(CheckArgs),
+    /// Run the filing service over HTTP (health, metrics, OpenAPI and the rules API so far).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(clap::Args)]
+struct DatabaseArgs {
+    /// `sqlite://PATH` (the embedded default; created if missing) or `postgres://…`.
+    #[arg(long, env = "BEIAN_DATABASE", default_value = "sqlite://beian.db")]
+    database: String,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BEIAN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    db: DatabaseArgs,
 }
 
 #[derive(clap::Args)]
@@ -49,6 +69,100 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Serve(args) => edge(serve(args)),
+        Command::Migrate(args) => edge(migrate(args)),
+    }
+}
+
+/// Run an async command on a runtime; report its error (with context) and exit 1.
+fn edge(f: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("beian: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(f) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("beian: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BEIAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn open_store(db: &DatabaseArgs) -> anyhow::Result<beian_store::Store> {
+    use anyhow::Context as _;
+    let store = beian_store::Store::connect(&db.database)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&db.database)))?;
+    store.migrate().await.context("migrating the schema")?;
+    Ok(store)
+}
+
+/// A database URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    init_logs();
+    open_store(&args).await?;
+    tracing::info!(database = %redact(&args.database), "schema up to date");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    init_logs();
+    let store = open_store(&args.db).await?;
+    let state = beian_server::AppState::new(store)?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact(&args.db.database), "beian serving");
+    // Printed for scripts and tests that listen on port 0.
+    println!("listening on http://{addr}");
+    beian_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
     }
 }
 

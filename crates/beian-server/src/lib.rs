@@ -1,0 +1,232 @@
+//! beian-server: the HTTP shell of the filing service (axum). Thin by design: handlers parse,
+//! call the core (rules engine, workflow) and the store, and map errors to problem+json.
+//!
+//! Served so far: `/healthz`, `/metrics` (Prometheus text), `/api/openapi.json`, and the rules
+//! engine as `POST /api/v1/check` and `POST /api/v1/filing-type`. Every request body is limited
+//! to [`MAX_BODY_BYTES`].
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use beian_rules::{Engine, parse_document};
+use beian_store::Store;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+/// The largest request body accepted (an application with its context is a few kilobytes).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine<'static>,
+    metrics: PrometheusHandle,
+}
+
+/// Errors at the server's edge.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("reference data: {0}")]
+    Data(#[from] beian_rules::DataError),
+    #[error("metrics recorder: {0}")]
+    Metrics(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    /// State over a connected, migrated store. The Prometheus recorder is process-wide: a second
+    /// state in one process (tests) reuses the first one's.
+    pub fn new(store: Store) -> Result<AppState, ServerError> {
+        static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+        let metrics = match HANDLE.get() {
+            Some(h) => h.clone(),
+            None => {
+                let h = PrometheusBuilder::new()
+                    .install_recorder()
+                    .map_err(|e| ServerError::Metrics(e.to_string()))?;
+                HANDLE.get_or_init(|| h).clone()
+            }
+        };
+        Ok(AppState {
+            store,
+            engine: Engine::embedded()?,
+            metrics,
+        })
+    }
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(prometheus))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/check", post(check))
+        .route("/api/v1/filing-type", post(filing_type))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(Arc::new(state))
+}
+
+/// Serve until the future `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// An RFC 9457 problem document, bilingual where a person reads it.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Where in the request the problem is (`application.subject.nature`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(self)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+fn unusable(e: beian_rules::InputError) -> Problem {
+    Problem {
+        kind: "https://beian.invalid/problems/unusable-input",
+        title: "输入无法使用 / Unusable input",
+        status: 422,
+        detail: e.message,
+        path: (!e.path.is_empty()).then_some(e.path),
+    }
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            Problem {
+                kind: "https://beian.invalid/problems/unavailable",
+                title: "服务不可用 / Service unavailable",
+                status: 503,
+                detail: "the database does not answer".into(),
+                path: None,
+            }
+            .into_response()
+        }
+    }
+}
+
+async fn prometheus(State(state): State<Arc<AppState>>) -> Response {
+    let mut response = state.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+async fn openapi() -> Response {
+    let mut response = OPENAPI.as_str().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The OpenAPI document: the check input is the shipped JSON Schema (OpenAPI 3.1 speaks JSON
+/// Schema 2020-12).
+static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let input: serde_json::Value =
+        serde_json::from_str(include_str!("../../../schema/check-input.schema.json"))
+            .unwrap_or(serde_json::Value::Null);
+    let problem = serde_json::json!({"description": "problem+json", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "beian", "version": env!("CARGO_PKG_VERSION"), "description": "ICP filing system API"},
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness and database reachability", "responses": {"200": {"description": "ok"}, "503": problem}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
+            "/api/v1/check": {"post": {
+                "summary": "Check an application against every rule (SPEC §7)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
+                "responses": {"200": {"description": "the report: findings, detected filing type, summary", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}}, "422": problem, "413": {"description": "body larger than 1 MiB"}}
+            }},
+            "/api/v1/filing-type": {"post": {
+                "summary": "Detect the filing type and the refusals (SPEC §4)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
+                "responses": {"200": {"description": "filing_type and refusals"}, "422": problem}
+            }}
+        },
+        "components": {"schemas": {
+            "CheckInput": input,
+            "Report": {"type": "object", "required": ["findings", "filing_type", "summary"], "properties": {
+                "findings": {"type": "array", "items": {"type": "object", "required": ["rule", "severity", "path", "message_zh", "message_en", "fix_zh", "fix_en"], "properties": {
+                    "rule": {"type": "string"}, "severity": {"enum": ["error", "warning", "info"]}, "path": {"type": "string"},
+                    "message_zh": {"type": "string"}, "message_en": {"type": "string"}, "fix_zh": {"type": "string"}, "fix_en": {"type": "string"},
+                    "rejection_reason": {"type": ["string", "null"]}}}},
+                "filing_type": {"type": "string"},
+                "summary": {"type": "object", "properties": {"errors": {"type": "integer"}, "warnings": {"type": "integer"}}}}},
+            "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "path": {"type": "string"}}}
+        }}
+    })
+    .to_string()
+});
+
+async fn check(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let doc = match parse_document(&body) {
+        Ok(d) => d,
+        Err(e) => return unusable(e).into_response(),
+    };
+    let report = state.engine.check(
+        &doc.application,
+        &doc.context,
+        beian_rules::today_in_china(),
+    );
+    metrics::counter!("beian_checks_total", "outcome" => if report.passes() { "pass" } else { "errors" }).increment(1);
+    Json(report).into_response()
+}
+
+#[derive(Serialize)]
+struct Detection {
+    filing_type: beian_rules::FilingType,
+    refusals: Vec<beian_rules::Refusal>,
+}
+
+async fn filing_type(body: String) -> Response {
+    match parse_document(&body) {
+        Ok(doc) => {
+            let (filing_type, refusals) = beian_rules::detect(&doc.application, &doc.context);
+            Json(Detection {
+                filing_type,
+                refusals,
+            })
+            .into_response()
+        }
+        Err(e) => unusable(e).into_response(),
+    }
+}
