@@ -98,7 +98,13 @@ fn edge(f: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BEIAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    use std::io::IsTerminal as _;
+    // Logs go to stderr (stdout carries the listening address for scripts), coloured on a terminal.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 async fn open_store(db: &DatabaseArgs) -> anyhow::Result<beian_store::Store> {
