@@ -18,6 +18,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tokio::net::TcpListener;
 
+pub mod auth;
+
 /// The largest request body accepted (an application with its context is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -70,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/check", post(check))
         .route("/api/v1/filing-type", post(filing_type))
+        .route("/api/v1/accounts", post(auth::register))
+        .route("/api/v1/sessions", post(auth::login))
+        .route("/api/v1/me", get(auth::me))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(Arc::new(state))
@@ -175,13 +180,28 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
                 "responses": {"200": {"description": "the report: findings, detected filing type, summary", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}}, "422": problem, "413": {"description": "body larger than 1 MiB"}}
             }},
+            "/api/v1/accounts": {"post": {
+                "summary": "Register an applicant account",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string", "minLength": 3, "maxLength": 64}, "password": {"type": "string", "minLength": 10}, "display_name": {"type": "string"}}}}}},
+                "responses": {"201": {"description": "the account"}, "409": problem, "422": problem}
+            }},
+            "/api/v1/sessions": {"post": {
+                "summary": "Log in: a bearer token for the Authorization header",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "token, expires_at, account"}, "401": problem}
+            }},
+            "/api/v1/me": {"get": {
+                "summary": "The account the bearer token belongs to",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "the account"}, "401": problem}
+            }},
             "/api/v1/filing-type": {"post": {
                 "summary": "Detect the filing type and the refusals (SPEC §4)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
                 "responses": {"200": {"description": "filing_type and refusals"}, "422": problem}
             }}
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": {
             "CheckInput": input,
             "Report": {"type": "object", "required": ["findings", "filing_type", "summary"], "properties": {
                 "findings": {"type": "array", "items": {"type": "object", "required": ["rule", "severity", "path", "message_zh", "message_en", "fix_zh", "fix_en"], "properties": {

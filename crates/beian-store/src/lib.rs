@@ -32,6 +32,8 @@ pub enum StoreError {
     UnknownSubjectNumber(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("this login is taken")]
+    LoginTaken,
     #[error("order {0} not found")]
     OrderNotFound(i64),
     #[error("order {0} changed since it was read: reload and try again")]
@@ -369,5 +371,7 @@ impl Store {
     }
 }
 
+mod accounts;
 mod orders;
+pub use accounts::AccountRow;
 pub use orders::{Approval, ApprovalPlan, NewOrder, OrderRow};

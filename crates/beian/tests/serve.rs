@@ -143,6 +143,83 @@ async fn exercise(server: &Server) {
     assert_eq!(r["filing_type"], "initial");
     assert_eq!(r["refusals"], serde_json::json!(["credential_blacklisted"]));
 
+    // Accounts: register, log in, who am I; refusals name the field.
+    let r = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&serde_json::json!({"login": "zhangwei", "password": "correct horse battery", "display_name": "张伟"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&serde_json::json!({"login": "zhangwei", "password": "another password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&serde_json::json!({"login": "lisi", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["path"], "password");
+    assert!(p["detail"].as_str().unwrap().contains("至少 10 个字符"));
+    let r = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"login": "zhangwei", "password": "wrong password!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"login": "nobody", "password": "whatever12345"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let session: serde_json::Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"login": "zhangwei", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap();
+    let me: serde_json::Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["login"].as_str(), me["role"].as_str()),
+        (Some("zhangwei"), Some("applicant"))
+    );
+    let r = client
+        .get(format!("{base}/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let r = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth("bn_forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
     // Metrics count the checks.
     let metrics = client
         .get(format!("{base}/metrics"))

@@ -1,0 +1,281 @@
+//! Accounts and authentication: registration of applicant accounts, login with argon2id password
+//! hashes (hashed and verified off the async workers), bearer tokens stored as SHA-256 digests,
+//! and the [`Caller`] extractor that every protected route takes.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use beian_store::{AccountRow, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::{AppState, Problem};
+
+/// How long a token lives.
+pub const TOKEN_LIFETIME: Duration = Duration::days(30);
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: AccountRow,
+}
+
+fn problem(
+    status: u16,
+    title: &'static str,
+    detail: impl Into<String>,
+    path: Option<&str>,
+) -> Problem {
+    Problem {
+        kind: "https://beian.invalid/problems/request",
+        title,
+        status,
+        detail: detail.into(),
+        path: path.map(str::to_owned),
+    }
+}
+
+fn unauthorized() -> Response {
+    let mut r = problem(
+        401,
+        "需要登录 / Authentication required",
+        "send Authorization: Bearer <token> from POST /api/v1/sessions",
+        None,
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "internal error");
+    problem(
+        500,
+        "内部错误 / Internal error",
+        "the server could not complete the request",
+        None,
+    )
+    .into_response()
+}
+
+/// The SHA-256 digest (hex) a token is stored under.
+pub fn token_digest(token: &str) -> String {
+    let d = Sha256::digest(token.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!(
+        "bn_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Caller, Response> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(unauthorized)?;
+        match state
+            .store
+            .account_for_token(&token_digest(token), OffsetDateTime::now_utc())
+            .await
+        {
+            Ok(Some(account)) => Ok(Caller { account }),
+            Ok(None) => Err(unauthorized()),
+            Err(e) => Err(internal(e)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Registration {
+    pub login: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub login: String,
+    pub role: String,
+    pub display_name: String,
+}
+
+impl From<AccountRow> for AccountView {
+    fn from(a: AccountRow) -> AccountView {
+        AccountView {
+            id: a.id,
+            login: a.login,
+            role: a.role,
+            display_name: a.display_name,
+        }
+    }
+}
+
+/// Check a login and a password; the problem names the field and the fix, in both languages.
+fn validate(r: &Registration) -> Result<(), Problem> {
+    let login = r.login.trim();
+    let login_ok = (3..=64).contains(&login.chars().count())
+        && login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+    if !login_ok {
+        return Err(problem(
+            422,
+            "登录名无效 / Invalid login",
+            "登录名为 3–64 个字母、数字或 . _ @ - / a login is 3 to 64 letters, digits or . _ @ -",
+            Some("login"),
+        ));
+    }
+    if r.password.chars().count() < 10 {
+        return Err(problem(
+            422,
+            "密码太短 / Password too short",
+            "密码至少 10 个字符 / use at least 10 characters",
+            Some("password"),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/accounts`: register an applicant account.
+pub async fn register(State(state): State<Arc<AppState>>, Json(r): Json<Registration>) -> Response {
+    if let Err(p) = validate(&r) {
+        return p.into_response();
+    }
+    let password = r.password.clone();
+    let hashed = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await;
+    let hash = match hashed {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    match state
+        .store
+        .create_account(
+            r.login.trim(),
+            &hash,
+            "applicant",
+            r.display_name.trim(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    {
+        Ok(a) => (StatusCode::CREATED, Json(AccountView::from(a))).into_response(),
+        Err(StoreError::LoginTaken) => problem(
+            409,
+            "登录名已被使用 / Login taken",
+            "choose another login",
+            Some("login"),
+        )
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Login {
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Session {
+    pub token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub account: AccountView,
+}
+
+/// A hash to verify against when the login does not exist, so that a wrong login and a wrong
+/// password take the same time.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(b"no such account", &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// `POST /api/v1/sessions`: log in, receive a bearer token.
+pub async fn login(State(state): State<Arc<AppState>>, Json(l): Json<Login>) -> Response {
+    let found = match state.store.account_by_login(l.login.trim()).await {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
+    let stored = found.as_ref().map(|(_, h)| h.clone());
+    let password = l.password;
+    let verified = tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
+        PasswordHash::new(&stored).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false);
+    let Some((account, _)) = found.filter(|_| verified) else {
+        return problem(
+            401,
+            "登录失败 / Login failed",
+            "登录名或密码错误 / wrong login or password",
+            None,
+        )
+        .into_response();
+    };
+    let token = match new_token() {
+        Ok(t) => t,
+        Err(e) => return internal(e),
+    };
+    let now = OffsetDateTime::now_utc();
+    let expires_at = now + TOKEN_LIFETIME;
+    if let Err(e) = state
+        .store
+        .create_token(&token_digest(&token), account.id, now, expires_at)
+        .await
+    {
+        return internal(e);
+    }
+    Json(Session {
+        token,
+        expires_at,
+        account: account.into(),
+    })
+    .into_response()
+}
+
+/// `GET /api/v1/me`: who the token belongs to.
+pub async fn me(caller: Caller) -> Json<AccountView> {
+    Json(caller.account.into())
+}
