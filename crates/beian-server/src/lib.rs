@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub mod auth;
+pub mod orders;
 
 /// The largest request body accepted (an application with its context is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -75,6 +76,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/accounts", post(auth::register))
         .route("/api/v1/sessions", post(auth::login))
         .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/orders", post(orders::create).get(orders::list))
+        .route(
+            "/api/v1/orders/{id}",
+            get(orders::get_one).put(orders::update),
+        )
+        .route("/api/v1/orders/{id}/submit", post(orders::submit))
+        .route("/api/v1/orders/{id}/withdraw", post(orders::withdraw))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(Arc::new(state))

@@ -145,6 +145,77 @@ impl Store {
         })
     }
 
+    /// Orders of one account, newest first.
+    pub async fn orders_of(&self, account: &str) -> Result<Vec<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE account = $1 ORDER BY id DESC");
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(account).fetch_all(pool).await?;
+            rows.iter().map(order_from_row).collect()
+        })
+    }
+
+    /// Credentials with an order in progress, other than order `except`.
+    pub async fn credentials_in_progress(
+        &self,
+        except: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT credential FROM orders WHERE in_progress = TRUE AND id <> $1")
+                .bind(except.unwrap_or(-1))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(r.try_get("credential")?)).collect()
+        })
+    }
+
+    /// Replace a draft's application (and what is derived from it), under its version, with a
+    /// history entry.
+    pub async fn update_draft(
+        &self,
+        id: i64,
+        expected_version: i32,
+        o: &NewOrder,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<OrderRow, StoreError> {
+        let sql = format!(
+            "UPDATE orders SET application = $1, filing_type = $2, province = $3, credential = $4, \
+             version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7 AND state = 'draft' RETURNING {ORDER_COLUMNS}"
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(&sql)
+                .bind(&o.application)
+                .bind(o.filing_type.as_str())
+                .bind(i16::from(o.province))
+                .bind(&o.credential)
+                .bind(now)
+                .bind(id)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(in_progress_violation)?;
+            let Some(row) = row else {
+                let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
+                return Err(if exists { StoreError::Conflict(id) } else { StoreError::OrderNotFound(id) });
+            };
+            sqlx::query(HISTORY_INSERT)
+                .bind(format!("order:{id}"))
+                .bind(actor)
+                .bind("Edit")
+                .bind(Some("draft"))
+                .bind(Some("draft"))
+                .bind("")
+                .bind("")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let order = order_from_row(&row)?;
+            tx.commit().await?;
+            Ok(order)
+        })
+    }
+
     /// Apply a transition decided by the workflow to order `id` read at `expected_version`, with its
     /// history entry, in one transaction. Approval goes through [`Store::approve_order`].
     pub async fn apply_transition(

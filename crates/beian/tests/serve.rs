@@ -232,12 +232,208 @@ async fn exercise(server: &Server) {
     assert!(metrics.contains("beian_checks_total"), "{metrics}");
 }
 
+async fn register_and_login(client: &reqwest::Client, base: &str, login: &str) -> String {
+    let r = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&serde_json::json!({"login": login, "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let s: serde_json::Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"login": login, "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    s["token"].as_str().unwrap().to_owned()
+}
+
+/// An applicant files, edits, submits and withdraws; another applicant and an anonymous caller
+/// can reach none of it.
+async fn exercise_orders(server: &Server, database: &str) {
+    let store = beian_store::Store::connect(database).await.unwrap();
+    store
+        .put_product(&beian_store::ProductRow {
+            service_number: "SN0001".into(),
+            kind: "ecs".into(),
+            mainland: true,
+            subscription: true,
+            public_bandwidth: true,
+            expires: time::macros::date!(2099 - 01 - 01),
+            quota: 5,
+            consumed: 0,
+        })
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = &server.base;
+    let alice = register_and_login(&client, base, "alice").await;
+    let bob = register_and_login(&client, base, "bob").await;
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&example("valid-enterprise-zhejiang.json")).unwrap();
+    let application = serde_json::json!({"application": doc["application"].take()});
+
+    let r = client
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&alice)
+        .body(application.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let order: serde_json::Value = r.json().await.unwrap();
+    let id = order["id"].as_i64().unwrap();
+    assert_eq!(order["state"], "draft");
+    assert_eq!(
+        order["report"]["summary"]["errors"], 0,
+        "{:#}",
+        order["report"]
+    );
+    assert_eq!(
+        order["actions"],
+        serde_json::json!(["edit", "delete", "submit"])
+    );
+
+    // Another applicant and an anonymous caller see nothing.
+    for (token, status) in [(Some(&bob), 404), (None, 401)] {
+        let mut get = client.get(format!("{base}/api/v1/orders/{id}"));
+        let mut submit = client.post(format!("{base}/api/v1/orders/{id}/submit"));
+        let mut put = client
+            .put(format!("{base}/api/v1/orders/{id}"))
+            .body(application.to_string());
+        if let Some(t) = token {
+            get = get.bearer_auth(t);
+            submit = submit.bearer_auth(t);
+            put = put.bearer_auth(t);
+        }
+        assert_eq!(get.send().await.unwrap().status(), status);
+        assert_eq!(submit.send().await.unwrap().status(), status);
+        assert_eq!(put.send().await.unwrap().status(), status);
+    }
+    let bobs: serde_json::Value = client
+        .get(format!("{base}/api/v1/orders"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bobs, serde_json::json!([]));
+
+    // An edit that breaks a rule is saved and reported; submit is then refused.
+    let mut broken = application.clone();
+    broken["application"]["websites"][0]["name"] = serde_json::json!("中国云帆官网");
+    let r: serde_json::Value = client
+        .put(format!("{base}/api/v1/orders/{id}"))
+        .bearer_auth(&alice)
+        .body(broken.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["report"]["summary"]["errors"], 1);
+    assert_eq!(
+        r["report"]["findings"][0]["rule"],
+        "WEBSITE_NAME_RESTRICTED_PREFIX"
+    );
+    let r = client
+        .post(format!("{base}/api/v1/orders/{id}/submit"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // Fixed and submitted: in provider review, history recorded, only withdrawal left.
+    client
+        .put(format!("{base}/api/v1/orders/{id}"))
+        .bearer_auth(&alice)
+        .body(application.to_string())
+        .send()
+        .await
+        .unwrap();
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/v1/orders/{id}/submit"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "provider_review");
+    assert_eq!(r["actions"], serde_json::json!(["withdraw"]));
+    assert_eq!(r["history"].as_array().unwrap().len(), 3);
+    // A second order for the same credential cannot be submitted while the first is in progress.
+    let second: serde_json::Value = client
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&alice)
+        .body(application.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        second["report"]["findings"][0]["rule"],
+        "CREDENTIAL_ORDER_IN_PROGRESS"
+    );
+    let r = client
+        .post(format!("{base}/api/v1/orders/{}/submit", second["id"]))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // Withdrawn, the credential is free again.
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/v1/orders/{id}/withdraw"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "withdrawn");
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/v1/orders/{}/submit", second["id"]))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "provider_review");
+    let mine: serde_json::Value = client
+        .get(format!("{base}/api/v1/orders"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    store.close().await;
+}
+
 #[tokio::test]
 async fn serves_on_sqlite() {
     let dir = std::env::temp_dir().join(format!("beian-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let server = spawn_server(&format!("sqlite://{}", dir.join("beian.db").display()));
+    let url = format!("sqlite://{}", dir.join("beian.db").display());
+    let server = spawn_server(&url);
     exercise(&server).await;
+    exercise_orders(&server, &url).await;
     drop(server);
     assert!(dir.join("beian.db").exists(), "the SQLite file is created");
     let _ = std::fs::remove_dir_all(&dir);
@@ -254,8 +450,10 @@ async fn serves_on_postgres() {
         .await
         .unwrap();
     let (base, _) = admin.rsplit_once('/').unwrap();
-    let server = spawn_server(&format!("{base}/{db}"));
+    let url = format!("{base}/{db}");
+    let server = spawn_server(&url);
     exercise(&server).await;
+    exercise_orders(&server, &url).await;
     drop(server);
     store
         .execute_raw(&format!("DROP DATABASE {db} WITH (FORCE)"))

@@ -1,0 +1,446 @@
+//! Orders over HTTP (the applicant's side so far): create a draft from an application, read it
+//! with its report, history and available actions, edit it, submit, withdraw. The rules engine
+//! runs on every save and submit with the context the store knows (products, orders in progress).
+//! An applicant sees only its own orders: another account's order is answered 404, as if absent.
+
+// A handler's early exit is an axum `Response`; boxing it would only add an allocation per error.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use beian_core::workflow::{
+    Action, Command, OrderFacts, OrderState, Role, available_actions, transition,
+};
+use beian_rules::detect::normalise_credential_number;
+use beian_rules::input::{Context, ProductRecord};
+use beian_rules::model::{Billing, FilingType};
+use beian_rules::{Application, Report, parse_document};
+use beian_store::{NewOrder, OrderRow, StoreError};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::auth::Caller;
+use crate::{AppState, Problem};
+
+fn problem(
+    status: u16,
+    title: &'static str,
+    detail: impl Into<String>,
+    path: Option<String>,
+) -> Response {
+    Problem {
+        kind: "https://beian.invalid/problems/order",
+        title,
+        status,
+        detail: detail.into(),
+        path,
+    }
+    .into_response()
+}
+
+fn not_found() -> Response {
+    problem(
+        404,
+        "订单不存在 / Order not found",
+        "no such order in this account",
+        None,
+    )
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "internal error");
+    problem(
+        500,
+        "内部错误 / Internal error",
+        "the server could not complete the request",
+        None,
+    )
+}
+
+fn store_error(e: StoreError) -> Response {
+    match e {
+        StoreError::Conflict(_) => problem(
+            409,
+            "订单已变化 / Order changed",
+            "reload the order and try again",
+            None,
+        ),
+        StoreError::OrderInProgress => problem(
+            409,
+            "该证件已有进行中的订单 / Order in progress",
+            "There is an order in progress for this credential: wait for it or withdraw it",
+            Some("application.subject.credential.number".into()),
+        ),
+        StoreError::OrderNotFound(_) => not_found(),
+        other => internal(other),
+    }
+}
+
+fn role_of(caller: &Caller) -> Role {
+    match caller.account.role.as_str() {
+        "reviewer" => Role::Reviewer,
+        "supervisor" => Role::Supervisor,
+        "administration" => Role::Administration,
+        _ => Role::Applicant,
+    }
+}
+
+/// The order if the caller may see it: its owner, or staff.
+async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<OrderRow, Response> {
+    match state.store.order(id).await {
+        Ok(Some(o))
+            if o.account == caller.account.id.to_string() || role_of(caller) != Role::Applicant =>
+        {
+            Ok(o)
+        }
+        Ok(_) => Err(not_found()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// What the store knows that the rules need.
+async fn context_for(
+    state: &AppState,
+    app: &Application,
+    order: Option<i64>,
+) -> Result<Context, StoreError> {
+    let mut products = Vec::new();
+    for sn in app
+        .websites
+        .iter()
+        .flatten()
+        .filter_map(|w| w.service_number.as_deref())
+    {
+        if products
+            .iter()
+            .any(|p: &ProductRecord| p.service_number == sn.trim())
+        {
+            continue;
+        }
+        if let Some(p) = state.store.product(sn.trim()).await? {
+            products.push(ProductRecord {
+                service_number: p.service_number,
+                kind: p.kind,
+                region: if p.mainland {
+                    "mainland".into()
+                } else {
+                    "outside".into()
+                },
+                billing: if p.subscription {
+                    Billing::Subscription
+                } else {
+                    Billing::PayAsYouGo
+                },
+                expires: p.expires,
+                public_bandwidth: p.public_bandwidth,
+                website_quota: u32::try_from(p.quota).unwrap_or(0),
+                websites_filed: u32::try_from(p.consumed).unwrap_or(0),
+            });
+        }
+    }
+    Ok(Context {
+        products: Some(products),
+        orders_in_progress: Some(state.store.credentials_in_progress(order).await?),
+        ..Context::default()
+    })
+}
+
+async fn report_for(
+    state: &AppState,
+    application: &Application,
+    order: Option<i64>,
+) -> Result<Report, StoreError> {
+    let ctx = context_for(state, application, order).await?;
+    Ok(state
+        .engine
+        .check(application, &ctx, beian_rules::today_in_china()))
+}
+
+#[derive(Serialize)]
+struct OrderView {
+    id: i64,
+    state: OrderState,
+    state_zh: &'static str,
+    filing_type: String,
+    version: i32,
+    application: serde_json::Value,
+    report: Report,
+    actions: Vec<Action>,
+    history: Vec<HistoryView>,
+}
+
+#[derive(Serialize)]
+struct HistoryView {
+    actor: String,
+    action: String,
+    from: Option<String>,
+    to: Option<String>,
+    reasons: String,
+    note: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+fn facts(o: &OrderRow, report: &Report) -> OrderFacts {
+    OrderFacts {
+        filing_type: FilingType::parse(&o.filing_type).unwrap_or(FilingType::Initial),
+        sms_pilot: false,
+        first_submitted_at: o.first_submitted_at,
+        sms_started_at: o.sms_started_at,
+        uploads_started: o.uploads_started,
+        verification_complete: o.verification_complete,
+        check_errors: report.summary.errors,
+        administration_review_days: 20,
+    }
+}
+
+async fn view(state: &AppState, caller: &Caller, o: OrderRow) -> Response {
+    let doc = match parse_document(&format!("{{\"application\": {}}}", o.application)) {
+        Ok(d) => d,
+        Err(e) => return internal(format!("stored application unreadable: {e}")),
+    };
+    let report = match report_for(state, &doc.application, Some(o.id)).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let history = match state.store.history(&format!("order:{}", o.id)).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    let actions = available_actions(
+        o.state,
+        &facts(&o, &report),
+        role_of(caller),
+        OffsetDateTime::now_utc(),
+    );
+    Json(OrderView {
+        id: o.id,
+        state: o.state,
+        state_zh: o.state.name_zh(),
+        filing_type: o.filing_type.clone(),
+        version: o.version,
+        application: serde_json::from_str(&o.application).unwrap_or(serde_json::Value::Null),
+        report,
+        actions,
+        history: history
+            .into_iter()
+            .map(|h| HistoryView {
+                actor: h.actor,
+                action: h.action,
+                from: h.from_state,
+                to: h.to_state,
+                reasons: h.reasons,
+                note: h.note,
+                at: h.at,
+            })
+            .collect(),
+    })
+    .into_response()
+}
+
+/// Parse a request body `{"application": …}` into the order fields.
+fn new_order(caller: &Caller, body: &str) -> Result<(NewOrder, Application), Response> {
+    let doc = parse_document(body).map_err(|e| {
+        problem(
+            422,
+            "输入无法使用 / Unusable input",
+            e.message,
+            (!e.path.is_empty()).then_some(e.path),
+        )
+    })?;
+    let app = doc.application;
+    let credential = app
+        .subject
+        .as_ref()
+        .and_then(|s| s.credential.as_ref())
+        .and_then(|c| c.number.as_deref())
+        .map(normalise_credential_number)
+        .unwrap_or_default();
+    let province = app
+        .region
+        .as_ref()
+        .and_then(|r| r.province.as_deref())
+        .and_then(|p| p.parse::<u8>().ok())
+        .unwrap_or(0);
+    let application = serde_json::to_string(&app).map_err(internal)?;
+    let filing_type = app.filing_type.unwrap_or(FilingType::Initial);
+    Ok((
+        NewOrder {
+            account: caller.account.id.to_string(),
+            filing_type,
+            province,
+            credential,
+            application,
+        },
+        app,
+    ))
+}
+
+/// `POST /api/v1/orders`: a new draft (applicants only).
+pub async fn create(State(state): State<Arc<AppState>>, caller: Caller, body: String) -> Response {
+    if role_of(&caller) != Role::Applicant {
+        return problem(
+            403,
+            "仅申请人可创建订单 / Applicants only",
+            "staff do not file orders",
+            None,
+        );
+    }
+    let (mut order, app) = match new_order(&caller, &body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ctx = match context_for(&state, &app, None).await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    order.filing_type = beian_rules::detect_filing_type(&app, &ctx);
+    match state
+        .store
+        .create_order(&order, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(o) => {
+            let mut r = view(&state, &caller, o).await;
+            if r.status() == StatusCode::OK {
+                *r.status_mut() = StatusCode::CREATED;
+            }
+            r
+        }
+        Err(e) => store_error(e),
+    }
+}
+
+/// `GET /api/v1/orders`: the caller's orders.
+pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
+    match state.store.orders_of(&caller.account.id.to_string()).await {
+        Ok(orders) => Json(
+            orders
+                .into_iter()
+                .map(|o| serde_json::json!({"id": o.id, "state": o.state, "filing_type": o.filing_type, "version": o.version}))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/v1/orders/{id}`.
+pub async fn get_one(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    match visible(&state, &caller, id).await {
+        Ok(o) => view(&state, &caller, o).await,
+        Err(r) => r,
+    }
+}
+
+/// `PUT /api/v1/orders/{id}`: replace a draft's application (owner only).
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    let current = match visible(&state, &caller, id).await {
+        Ok(o) if o.account == caller.account.id.to_string() => o,
+        Ok(_) | Err(_) => return not_found(),
+    };
+    if current.state != OrderState::Draft {
+        return problem(
+            409,
+            "只能修改草稿 / Only drafts can be edited",
+            format!("the order is {}", current.state.as_str()),
+            None,
+        );
+    }
+    let (mut order, app) = match new_order(&caller, &body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ctx = match context_for(&state, &app, Some(id)).await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    order.filing_type = beian_rules::detect_filing_type(&app, &ctx);
+    let actor = format!("account:{}", caller.account.id);
+    match state
+        .store
+        .update_draft(
+            id,
+            current.version,
+            &order,
+            &actor,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    {
+        Ok(o) => view(&state, &caller, o).await,
+        Err(e) => store_error(e),
+    }
+}
+
+async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Response {
+    let o = match visible(state, caller, id).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let doc = match parse_document(&format!("{{\"application\": {}}}", o.application)) {
+        Ok(d) => d,
+        Err(e) => return internal(e),
+    };
+    let report = match report_for(state, &doc.application, Some(id)).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let now = OffsetDateTime::now_utc();
+    let t = match transition(o.state, &facts(&o, &report), role_of(caller), &command, now) {
+        Ok(t) => t,
+        Err(refusal) => {
+            let status = if matches!(refusal, beian_core::workflow::Refusal::Forbidden { .. }) {
+                403
+            } else {
+                409
+            };
+            return problem(
+                status,
+                "操作不可用 / Action not available",
+                refusal.to_string(),
+                None,
+            );
+        }
+    };
+    let actor = format!("account:{}", caller.account.id);
+    match state
+        .store
+        .apply_transition(id, o.version, &t, &actor, now)
+        .await
+    {
+        Ok(o) => view(state, caller, o).await,
+        Err(e) => store_error(e),
+    }
+}
+
+/// `POST /api/v1/orders/{id}/submit`.
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    act(&state, &caller, id, Command::Submit).await
+}
+
+/// `POST /api/v1/orders/{id}/withdraw`.
+pub async fn withdraw(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    act(&state, &caller, id, Command::Withdraw).await
+}
