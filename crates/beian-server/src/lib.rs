@@ -83,6 +83,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/orders/{id}/submit", post(orders::submit))
         .route("/api/v1/orders/{id}/withdraw", post(orders::withdraw))
+        .route("/api/v1/orders/{id}/pass", post(orders::pass))
+        .route("/api/v1/orders/{id}/reject", post(orders::reject))
+        .route(
+            "/api/v1/orders/{id}/complete-verification",
+            post(orders::complete_verification),
+        )
+        .route(
+            "/api/v1/orders/{id}/submit-to-administration",
+            post(orders::submit_to_administration),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(Arc::new(state))

@@ -185,10 +185,16 @@ struct HistoryView {
     at: OffsetDateTime,
 }
 
-fn facts(o: &OrderRow, report: &Report) -> OrderFacts {
+fn facts(state: &AppState, o: &OrderRow, report: &Report) -> OrderFacts {
+    let province = u8::try_from(o.province).unwrap_or(0);
     OrderFacts {
         filing_type: FilingType::parse(&o.filing_type).unwrap_or(FilingType::Initial),
-        sms_pilot: false,
+        sms_pilot: state
+            .engine
+            .data()
+            .province_rules
+            .sms_pilot
+            .contains(province),
         first_submitted_at: o.first_submitted_at,
         sms_started_at: o.sms_started_at,
         uploads_started: o.uploads_started,
@@ -213,7 +219,7 @@ async fn view(state: &AppState, caller: &Caller, o: OrderRow) -> Response {
     };
     let actions = available_actions(
         o.state,
-        &facts(&o, &report),
+        &facts(state, &o, &report),
         role_of(caller),
         OffsetDateTime::now_utc(),
     );
@@ -400,7 +406,13 @@ async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Re
         Err(e) => return internal(e),
     };
     let now = OffsetDateTime::now_utc();
-    let t = match transition(o.state, &facts(&o, &report), role_of(caller), &command, now) {
+    let t = match transition(
+        o.state,
+        &facts(state, &o, &report),
+        role_of(caller),
+        &command,
+        now,
+    ) {
         Ok(t) => t,
         Err(refusal) => {
             let status = if matches!(refusal, beian_core::workflow::Refusal::Forbidden { .. }) {
@@ -434,6 +446,72 @@ pub async fn submit(
     Path(id): Path<i64>,
 ) -> Response {
     act(&state, &caller, id, Command::Submit).await
+}
+
+/// A reviewer's rejection: catalogued reasons (SPEC §8), a note, the fields pointed at.
+#[derive(serde::Deserialize)]
+pub struct RejectBody {
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+/// `POST /api/v1/orders/{id}/pass` (reviewer): preliminary review passed.
+pub async fn pass(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    act(&state, &caller, id, Command::ProviderPass).await
+}
+
+/// `POST /api/v1/orders/{id}/reject` (reviewer): back to draft with reasons.
+pub async fn reject(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<RejectBody>,
+) -> Response {
+    let mut reasons = Vec::new();
+    for (i, r) in body.reasons.iter().enumerate() {
+        match beian_rules::ReasonCode::parse(r.trim()) {
+            Some(code) => reasons.push(code),
+            None => {
+                return problem(
+                    422,
+                    "驳回原因无效 / Unknown rejection reason",
+                    format!("{r:?} is not one of R01–R10, P01–P04"),
+                    Some(format!("reasons[{i}]")),
+                );
+            }
+        }
+    }
+    let rejection = beian_core::workflow::Rejection {
+        reasons,
+        note: body.note,
+        paths: body.paths,
+    };
+    act(&state, &caller, id, Command::ProviderReject(rejection)).await
+}
+
+/// `POST /api/v1/orders/{id}/complete-verification` (reviewer): photo and documents accepted.
+pub async fn complete_verification(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    act(&state, &caller, id, Command::CompleteVerification).await
+}
+
+/// `POST /api/v1/orders/{id}/submit-to-administration` (reviewer).
+pub async fn submit_to_administration(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    act(&state, &caller, id, Command::SubmitToAdministration).await
 }
 
 /// `POST /api/v1/orders/{id}/withdraw`.
