@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub mod auth;
+pub mod idempotency;
 pub mod orders;
 
 /// The largest request body accepted (an application with its context is a few kilobytes).
@@ -67,6 +68,7 @@ impl AppState {
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(prometheus))
@@ -93,9 +95,16 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/orders/{id}/submit-to-administration",
             post(orders::submit_to_administration),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(Arc::new(state))
+        .with_state(state)
 }
 
 /// Serve until the future `shutdown` completes.

@@ -372,6 +372,8 @@ impl Store {
 }
 
 mod accounts;
+mod idempotency;
 mod orders;
 pub use accounts::AccountRow;
+pub use idempotency::Claim;
 pub use orders::{Approval, ApprovalPlan, NewOrder, OrderRow};
