@@ -30,6 +30,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub store: Store,
     pub engine: Engine<'static>,
+    /// The working-day calendar for SLA deadlines.
+    pub calendar: Arc<beian_core::calendar::WorkCalendar>,
     metrics: PrometheusHandle,
 }
 
@@ -38,6 +40,8 @@ pub struct AppState {
 pub enum ServerError {
     #[error("reference data: {0}")]
     Data(#[from] beian_rules::DataError),
+    #[error("working-day calendar: {0}")]
+    Calendar(#[from] beian_core::calendar::CalendarError),
     #[error("metrics recorder: {0}")]
     Metrics(String),
     #[error("I/O: {0}")]
@@ -61,6 +65,7 @@ impl AppState {
         Ok(AppState {
             store,
             engine: Engine::embedded()?,
+            calendar: Arc::new(beian_core::calendar::WorkCalendar::embedded()?),
             metrics,
         })
     }
@@ -172,6 +177,19 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn prometheus(State(state): State<Arc<AppState>>) -> Response {
+    // Gauges that mirror the store are refreshed at scrape time.
+    match state.store.count_by_state().await {
+        Ok(counts) => {
+            for (order_state, n) in counts {
+                metrics::gauge!("beian_orders", "state" => order_state).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting orders failed"),
+    }
+    match orders::overdue_count(&state).await {
+        Ok(n) => metrics::gauge!("beian_sla_breaches").set(n as f64),
+        Err(e) => tracing::warn!(error = %e, "metrics: SLA breaches failed"),
+    }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -522,3 +522,79 @@ pub async fn withdraw(
 ) -> Response {
     act(&state, &caller, id, Command::Withdraw).await
 }
+
+/// The provider's steps, each with one working day (SPEC §5).
+const PROVIDER_STEPS: [OrderState; 3] = [
+    OrderState::ProviderReview,
+    OrderState::Verification,
+    OrderState::ReadyForAdministration,
+];
+
+#[derive(Serialize)]
+struct QueueItem {
+    id: i64,
+    state: OrderState,
+    filing_type: String,
+    province: i16,
+    #[serde(with = "time::serde::rfc3339")]
+    entered_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    due: OffsetDateTime,
+    overdue: bool,
+    /// The deadline counts a year whose holidays are not published yet.
+    estimated: bool,
+}
+
+async fn queue_items(state: &AppState) -> Result<Vec<QueueItem>, StoreError> {
+    let now = OffsetDateTime::now_utc();
+    let mut items: Vec<QueueItem> = state
+        .store
+        .orders_in_states(&PROVIDER_STEPS)
+        .await?
+        .into_iter()
+        .map(|(o, entered_at)| {
+            let d = beian_core::sla::deadline(
+                &state.calendar,
+                entered_at,
+                beian_core::workflow::PROVIDER_STEP_WORKING_DAYS,
+            );
+            QueueItem {
+                id: o.id,
+                state: o.state,
+                filing_type: o.filing_type,
+                province: o.province,
+                entered_at,
+                due: d.due,
+                overdue: beian_core::sla::breached(&d, now),
+                estimated: d.estimated,
+            }
+        })
+        .collect();
+    items.sort_by_key(|i| (i.due, i.id));
+    Ok(items)
+}
+
+/// Orders past their provider SLA now.
+pub async fn overdue_count(state: &AppState) -> Result<usize, StoreError> {
+    Ok(queue_items(state)
+        .await?
+        .iter()
+        .filter(|i| i.overdue)
+        .count())
+}
+
+/// `GET /api/v1/review/queue` (staff): the provider's work, most urgent deadline first.
+pub async fn queue(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
+    if role_of(&caller) == Role::Applicant {
+        return problem(
+            403,
+            "仅限审核人员 / Staff only",
+            "the review queue is for reviewers and supervisors",
+            None,
+        );
+    }
+    match queue_items(&state).await {
+        Ok(items) => Json(items).into_response(),
+        Err(e) => internal(e),
+    }
+}

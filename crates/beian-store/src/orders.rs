@@ -154,6 +154,33 @@ impl Store {
         })
     }
 
+    /// Orders in any of `states`, oldest change first, with the time they entered that state.
+    pub async fn orders_in_states(
+        &self,
+        states: &[OrderState],
+    ) -> Result<Vec<(OrderRow, OffsetDateTime)>, StoreError> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS}, updated_at FROM orders WHERE state IN ({list}) ORDER BY updated_at, id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok((order_from_row(r)?, r.try_get("updated_at")?))).collect()
+        })
+    }
+
+    /// How many orders are in each state.
+    pub async fn count_by_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state").fetch_all(pool).await?;
+            rows.iter().map(|r| Ok((r.try_get("state")?, r.try_get("n")?))).collect()
+        })
+    }
+
     /// Credentials with an order in progress, other than order `except`.
     pub async fn credentials_in_progress(
         &self,
