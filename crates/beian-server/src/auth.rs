@@ -136,6 +136,14 @@ impl From<AccountRow> for AccountView {
     }
 }
 
+/// Hash a password with argon2id (blocking: call it off the async workers).
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+}
+
 /// Check a login and a password; the problem names the field and the fix, in both languages.
 fn validate(r: &Registration) -> Result<(), Problem> {
     let login = r.login.trim();

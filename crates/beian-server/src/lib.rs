@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/orders/{id}/submit-to-administration",
             post(orders::submit_to_administration),
         )
+        .route("/api/v1/review/queue", get(orders::queue))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,

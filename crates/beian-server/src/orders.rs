@@ -406,13 +406,13 @@ async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Re
         Err(e) => return internal(e),
     };
     let now = OffsetDateTime::now_utc();
-    let t = match transition(
-        o.state,
-        &facts(state, &o, &report),
-        role_of(caller),
-        &command,
-        now,
-    ) {
+    let mut facts = facts(state, &o, &report);
+    if command == Command::CompleteVerification {
+        // Until documents and face photos are uploaded and reviewed in the service (the next
+        // issue), the reviewer's action is the confirmation that they were checked by hand.
+        facts.verification_complete = true;
+    }
+    let t = match transition(o.state, &facts, role_of(caller), &command, now) {
         Ok(t) => t,
         Err(refusal) => {
             let status = if matches!(refusal, beian_core::workflow::Refusal::Forbidden { .. }) {

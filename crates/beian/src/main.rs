@@ -1,6 +1,7 @@
 //! The `beian` command. `anyhow` lives here, at the edge; the libraries use typed errors.
 
 mod check;
+mod demo;
 
 /// mimalloc: the batch checker allocates many small strings on every core, where glibc's
 /// allocator spends a third of the time (measured in BENCHMARKS.md).
@@ -28,6 +29,9 @@ enum Command {
     Check(CheckArgs),
     /// Run the filing service over HTTP (health, metrics, OpenAPI and the rules API so far).
     Serve(ServeArgs),
+    /// Run the server with a demo data set (staff, applicants with orders, products) and print
+    /// the logins.
+    Demo(DemoArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(DatabaseArgs),
 }
@@ -36,6 +40,16 @@ enum Command {
 struct DatabaseArgs {
     /// `sqlite://PATH` (the embedded default; created if missing) or `postgres://…`.
     #[arg(long, env = "BEIAN_DATABASE", default_value = "sqlite://beian.db")]
+    database: String,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BEIAN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The demo database (seeded once).
+    #[arg(long, env = "BEIAN_DATABASE", default_value = "sqlite://beian-demo.db")]
     database: String,
 }
 
@@ -70,6 +84,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Serve(args) => edge(serve(args)),
+        Command::Demo(args) => edge(run_demo(args)),
         Command::Migrate(args) => edge(migrate(args)),
     }
 }
@@ -149,6 +164,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     beian_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
+}
+
+async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    init_logs();
+    let db = DatabaseArgs {
+        database: args.database.clone(),
+    };
+    let store = open_store(&db).await?;
+    demo::seed(&store).await.context("seeding the demo data")?;
+    println!("beian demo: database {}", redact(&args.database));
+    println!("logins (POST /api/v1/sessions with login and password):");
+    for (login, password, role, name) in demo::LOGINS {
+        println!("  {role:<11} {login:<10} {password:<22} {name}");
+    }
+    serve(ServeArgs {
+        listen: args.listen,
+        db,
+    })
+    .await
 }
 
 async fn shutdown_signal() {

@@ -423,6 +423,182 @@ async fn exercise_orders(server: &Server, database: &str) {
         .await
         .unwrap();
     assert_eq!(mine.as_array().unwrap().len(), 2);
+
+    // Staff review: a reviewer rejects with catalogued reasons, then passes the resubmission
+    // through verification to the administration (Zhejiang verifies by SMS).
+    let carol = register_and_login(&client, base, "carol").await;
+    store
+        .execute_raw("UPDATE accounts SET role = 'reviewer' WHERE login = 'carol'")
+        .await
+        .unwrap();
+    let second_id = second["id"].as_i64().unwrap();
+    let post = |path: &str, token: &str| {
+        client
+            .post(format!("{base}/api/v1/orders/{second_id}/{path}"))
+            .bearer_auth(token.to_owned())
+    };
+    assert_eq!(post("pass", &alice).send().await.unwrap().status(), 403);
+    let r = post("reject", &carol)
+        .json(&serde_json::json!({"reasons": ["R99"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["path"],
+        "reasons[0]"
+    );
+    let q: serde_json::Value = client
+        .get(format!("{base}/api/v1/review/queue"))
+        .bearer_auth(&carol)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let item = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == second_id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (item["state"].as_str(), item["overdue"].as_bool()),
+        (Some("provider_review"), Some(false))
+    );
+    let r = client
+        .get(format!("{base}/api/v1/review/queue"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r: serde_json::Value = post("reject", &carol)
+        .json(&serde_json::json!({"reasons": ["R02", "P03"], "note": "网站名称与内容不符", "paths": ["websites[0].name"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "draft");
+    let last = r["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["reasons"].as_str(), last["note"].as_str()),
+        (Some("R02,P03"), Some("网站名称与内容不符"))
+    );
+    assert_eq!(post("submit", &alice).send().await.unwrap().status(), 200);
+    let r: serde_json::Value = post("pass", &carol)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "verification");
+    let r: serde_json::Value = post("complete-verification", &carol)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "ready_for_administration");
+    let r: serde_json::Value = post("submit-to-administration", &carol)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "sms_verification");
+    // It has left the provider's queue; the gauges see it.
+    let q: serde_json::Value = client
+        .get(format!("{base}/api/v1/review/queue"))
+        .bearer_auth(&carol)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(q.as_array().unwrap().iter().all(|i| i["id"] != second_id));
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("beian_orders{state=\"sms_verification\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("beian_sla_breaches"), "{metrics}");
+    // Nothing can be withdrawn once the administration has it.
+    assert_eq!(post("withdraw", &alice).send().await.unwrap().status(), 409);
+
+    // Idempotency: a retried create makes one order; a retried submit gets the first answer; a
+    // key reused for another request is refused; another caller's same key is its own.
+    let bobs_before = client
+        .get(format!("{base}/api/v1/orders"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let create = || {
+        client
+            .post(format!("{base}/api/v1/orders"))
+            .bearer_auth(&bob)
+            .header("idempotency-key", "create-1")
+            .body(serde_json::json!({"application": {"region": {"province": "11"}}}).to_string())
+    };
+    let a = create().send().await.unwrap();
+    assert_eq!(a.status(), 201);
+    let a: serde_json::Value = a.json().await.unwrap();
+    let b = create().send().await.unwrap();
+    assert_eq!(b.status(), 201);
+    assert_eq!(b.headers()["idempotent-replayed"], "true");
+    let b: serde_json::Value = b.json().await.unwrap();
+    assert_eq!(a["id"], b["id"]);
+    let bobs_after = client
+        .get(format!("{base}/api/v1/orders"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        bobs_after.as_array().unwrap().len(),
+        bobs_before.as_array().unwrap().len() + 1
+    );
+    let r = client
+        .put(format!("{base}/api/v1/orders/{}", a["id"]))
+        .bearer_auth(&bob)
+        .header("idempotency-key", "create-1")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = client
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&alice)
+        .header("idempotency-key", "create-1")
+        .body(serde_json::json!({"application": {"region": {"province": "33"}}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(r.headers().get("idempotent-replayed").is_none());
     store.close().await;
 }
 
@@ -469,4 +645,123 @@ fn a_bad_database_url_is_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite://PATH or postgres://"));
+}
+
+fn spawn_demo(database: &str) -> (Server, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--database", database])
+        .env("BEIAN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "demo exited: {printed:?}"
+        );
+        if let Some(base) = line.trim().strip_prefix("listening on ") {
+            return (
+                Server {
+                    child,
+                    base: base.to_owned(),
+                },
+                printed,
+            );
+        }
+        printed.push(line);
+    }
+}
+
+#[tokio::test]
+async fn demo_serves_seeded_data_and_prints_logins() {
+    let dir = std::env::temp_dir().join(format!("beian-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("demo.db").display());
+    let (server, printed) = spawn_demo(&url);
+    let text = printed.join("");
+    assert!(
+        text.contains("reviewer") && text.contains("demo-reviewer-pass"),
+        "{text}"
+    );
+    let client = reqwest::Client::new();
+    let login = |base: &str, login: &str, password: &str| {
+        client
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&serde_json::json!({"login": login, "password": password}))
+    };
+    let token = |v: serde_json::Value| v["token"].as_str().unwrap().to_owned();
+    let reviewer = token(
+        login(&server.base, "reviewer", "demo-reviewer-pass")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let q: serde_json::Value = client
+        .get(format!("{}/api/v1/review/queue", server.base))
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.len(), 2, "{q:#}");
+    assert!(states.contains(&"provider_review") && states.contains(&"verification"));
+    let liming = token(
+        login(&server.base, "liming", "demo-applicant-pass")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let mine: serde_json::Value = client
+        .get(format!("{}/api/v1/orders", server.base))
+        .bearer_auth(&liming)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["state"], "draft");
+    drop(server);
+    // A second start reuses the data instead of seeding it twice.
+    let (server, _) = spawn_demo(&url);
+    let reviewer = token(
+        login(&server.base, "reviewer", "demo-reviewer-pass")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let q: serde_json::Value = client
+        .get(format!("{}/api/v1/review/queue", server.base))
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q.as_array().unwrap().len(), 2);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }
