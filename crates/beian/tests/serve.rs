@@ -19,22 +19,27 @@ impl Drop for Server {
 }
 
 fn spawn_server(database: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
+    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
         .env("BEIAN_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    // Owned by `Server` at once: a failed assertion below still kills and reaps the process.
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let stdout = server.child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
+    server.base = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
-    Server { child, base }
+    server
 }
 
 fn example(name: &str) -> String {
@@ -648,14 +653,19 @@ fn a_bad_database_url_is_a_clear_error() {
 }
 
 fn spawn_demo(database: &str) -> (Server, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
+    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
         .args(["demo", "--listen", "127.0.0.1:0", "--database", database])
         .env("BEIAN_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    // Owned by `Server` at once: a failed assertion below still kills and reaps the process.
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
     let mut printed = Vec::new();
     loop {
         let mut line = String::new();
@@ -664,13 +674,8 @@ fn spawn_demo(database: &str) -> (Server, Vec<String>) {
             "demo exited: {printed:?}"
         );
         if let Some(base) = line.trim().strip_prefix("listening on ") {
-            return (
-                Server {
-                    child,
-                    base: base.to_owned(),
-                },
-                printed,
-            );
+            server.base = base.to_owned();
+            return (server, printed);
         }
         printed.push(line);
     }
