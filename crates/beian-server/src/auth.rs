@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::{AppState, Problem};
+use crate::{ApiJson, AppState, Problem};
 
 /// How long a token lives.
 pub const TOKEN_LIFETIME: Duration = Duration::days(30);
@@ -171,7 +171,10 @@ fn validate(r: &Registration) -> Result<(), Problem> {
 }
 
 /// `POST /api/v1/accounts`: register an applicant account.
-pub async fn register(State(state): State<Arc<AppState>>, Json(r): Json<Registration>) -> Response {
+pub async fn register(
+    State(state): State<Arc<AppState>>,
+    ApiJson(r): ApiJson<Registration>,
+) -> Response {
     if let Err(p) = validate(&r) {
         return p.into_response();
     }
@@ -236,7 +239,7 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// `POST /api/v1/sessions`: log in, receive a bearer token.
-pub async fn login(State(state): State<Arc<AppState>>, Json(l): Json<Login>) -> Response {
+pub async fn login(State(state): State<Arc<AppState>>, ApiJson(l): ApiJson<Login>) -> Response {
     let found = match state.store.account_by_login(l.login.trim()).await {
         Ok(f) => f,
         Err(e) => return internal(e),

@@ -296,3 +296,36 @@ async fn filing_type(body: String) -> Response {
         Err(e) => unusable(e).into_response(),
     }
 }
+
+/// A JSON body whose problems are answered as problem+json naming the field, in both languages
+/// (axum's own `Json` answers in plain English text).
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                Err(Problem {
+                    kind: "https://beian.invalid/problems/unusable-input",
+                    title: "请求体无法使用 / Unusable request body",
+                    status: 422,
+                    detail: format!("请按接口文档填写 / see /api/openapi.json: {}", e.inner()),
+                    path: (path != ".").then_some(path),
+                }
+                .into_response())
+            }
+        }
+    }
+}

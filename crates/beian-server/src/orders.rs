@@ -24,7 +24,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
-use crate::{AppState, Problem};
+use crate::{ApiJson, AppState, Problem};
 
 fn problem(
     status: u16,
@@ -472,7 +472,7 @@ pub async fn reject(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(body): Json<RejectBody>,
+    ApiJson(body): ApiJson<RejectBody>,
 ) -> Response {
     let mut reasons = Vec::new();
     for (i, r) in body.reasons.iter().enumerate() {

@@ -165,6 +165,16 @@ async fn exercise(server: &Server) {
     assert_eq!(r.status(), 409);
     let r = client
         .post(format!("{base}/api/v1/accounts"))
+        .body(r#"{"login": 7}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["path"], "login");
+    let r = client
+        .post(format!("{base}/api/v1/accounts"))
         .json(&serde_json::json!({"login": "lisi", "password": "short"}))
         .send()
         .await
