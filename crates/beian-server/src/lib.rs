@@ -32,8 +32,13 @@ pub struct AppState {
     pub engine: Engine<'static>,
     /// The working-day calendar for SLA deadlines.
     pub calendar: Arc<beian_core::calendar::WorkCalendar>,
+    /// Login attempts allowed per client IP in a burst; one more every [`LOGIN_REPLENISH`].
+    pub login_burst: u32,
     metrics: PrometheusHandle,
 }
+
+/// One login attempt is given back to a client IP this often.
+pub const LOGIN_REPLENISH: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// Errors at the server's edge.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +71,7 @@ impl AppState {
             store,
             engine: Engine::embedded()?,
             calendar: Arc::new(beian_core::calendar::WorkCalendar::embedded()?),
+            login_burst: 10,
             metrics,
         })
     }
@@ -74,6 +80,40 @@ impl AppState {
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
+    // Login is rate limited per client IP (brute force); the limiter's memory is trimmed below.
+    let login_limit = Arc::new(
+        tower_governor::governor::GovernorConfigBuilder::default()
+            .period(LOGIN_REPLENISH)
+            .burst_size(state.login_burst.max(1))
+            .finish()
+            .unwrap_or_default(),
+    );
+    let limiter = login_limit.limiter().clone();
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter.retain_recent();
+            }
+        });
+    }
+    let login_layer = tower_governor::GovernorLayer::new(login_limit).error_handler(|e| {
+        let mut r = Problem {
+            kind: "https://beian.invalid/problems/rate-limited",
+            title: "尝试过于频繁 / Too many attempts",
+            status: 429,
+            detail: "登录尝试过多，请稍后再试 / too many login attempts: wait and retry".into(),
+            path: None,
+        }
+        .into_response();
+        if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e {
+            if let Ok(v) = HeaderValue::from_str(&wait_time.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        r
+    });
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(prometheus))
@@ -81,7 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/check", post(check))
         .route("/api/v1/filing-type", post(filing_type))
         .route("/api/v1/accounts", post(auth::register))
-        .route("/api/v1/sessions", post(auth::login))
+        .route("/api/v1/sessions", post(auth::login).layer(login_layer))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/orders", post(orders::create).get(orders::list))
         .route(
@@ -119,7 +159,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

@@ -58,6 +58,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BEIAN_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Login attempts per client IP in a burst (one more every six seconds).
+    #[arg(long, env = "BEIAN_LOGIN_BURST", default_value_t = 10)]
+    login_burst: u32,
     #[command(flatten)]
     db: DatabaseArgs,
 }
@@ -154,7 +157,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     use anyhow::Context as _;
     init_logs();
     let store = open_store(&args.db).await?;
-    let state = beian_server::AppState::new(store)?;
+    let mut state = beian_server::AppState::new(store)?;
+    state.login_burst = args.login_burst;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -181,6 +185,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     serve(ServeArgs {
         listen: args.listen,
+        login_burst: 10,
         db,
     })
     .await

@@ -780,3 +780,54 @@ async fn demo_serves_seeded_data_and_prints_logins() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn login_is_rate_limited_per_client() {
+    let dir = std::env::temp_dir().join(format!("beian-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--login-burst",
+            "2",
+            "--database",
+        ])
+        .arg(format!("sqlite://{}", dir.join("limit.db").display()))
+        .env("BEIAN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let mut line = String::new();
+    BufReader::new(server.child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    server.base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = client
+            .post(format!("{}/api/v1/sessions", server.base))
+            .json(&serde_json::json!({"login": "nobody", "password": "guessing-passwords"}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+        }
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 429, 429]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
