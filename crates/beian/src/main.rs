@@ -55,14 +55,61 @@ struct DemoArgs {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "BEIAN_LISTEN", default_value = "127.0.0.1:8080")]
+    /// A TOML configuration file (keys `listen`, `database`, `login_burst`); flags and
+    /// environment variables override it.
+    #[arg(long, env = "BEIAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "BEIAN_LISTEN")]
+    listen: Option<String>,
+    /// `sqlite://PATH` (created if missing) or `postgres://…` [default: sqlite://beian.db].
+    #[arg(long, env = "BEIAN_DATABASE")]
+    database: Option<String>,
+    /// Login attempts per client IP in a burst, one more every six seconds [default: 10].
+    #[arg(long, env = "BEIAN_LOGIN_BURST")]
+    login_burst: Option<u32>,
+}
+
+/// The configuration file's keys (unknown keys are an error: a typo must not pass silently).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database: Option<String>,
+    login_burst: Option<u32>,
+}
+
+/// The server's settings after flags, environment, file and defaults, in that order.
+struct Settings {
     listen: String,
-    /// Login attempts per client IP in a burst (one more every six seconds).
-    #[arg(long, env = "BEIAN_LOGIN_BURST", default_value_t = 10)]
+    database: String,
     login_burst: u32,
-    #[command(flatten)]
-    db: DatabaseArgs,
+}
+
+fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
+    use anyhow::Context as _;
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str::<FileConfig>(&text)
+                .with_context(|| format!("configuration file {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    Ok(Settings {
+        listen: args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into()),
+        database: args
+            .database
+            .clone()
+            .or(file.database)
+            .unwrap_or_else(|| "sqlite://beian.db".into()),
+        login_burst: args.login_burst.or(file.login_burst).unwrap_or(10),
+    })
 }
 
 #[derive(clap::Args)]
@@ -156,14 +203,18 @@ async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     use anyhow::Context as _;
     init_logs();
-    let store = open_store(&args.db).await?;
+    let settings = settings(&args)?;
+    let db = DatabaseArgs {
+        database: settings.database.clone(),
+    };
+    let store = open_store(&db).await?;
     let mut state = beian_server::AppState::new(store)?;
-    state.login_burst = args.login_burst;
-    let listener = tokio::net::TcpListener::bind(&args.listen)
+    state.login_burst = settings.login_burst;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+        .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, database = %redact(&args.db.database), "beian serving");
+    tracing::info!(%addr, database = %redact(&settings.database), "beian serving");
     // Printed for scripts and tests that listen on port 0.
     println!("listening on http://{addr}");
     beian_server::serve(listener, state, shutdown_signal()).await?;
@@ -184,9 +235,10 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("  {role:<11} {login:<10} {password:<22} {name}");
     }
     serve(ServeArgs {
-        listen: args.listen,
-        login_burst: 10,
-        db,
+        config: None,
+        listen: Some(args.listen),
+        database: Some(db.database),
+        login_burst: None,
     })
     .await
 }

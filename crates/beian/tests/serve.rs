@@ -831,3 +831,53 @@ async fn login_is_rate_limited_per_client() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_configuration_file_is_read_and_checked() {
+    let dir = std::env::temp_dir().join(format!("beian-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // An unknown key is refused with its name, before anything starts.
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "listen = \"127.0.0.1:0\"\nlogin_brust = 3\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["serve", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("login_brust") && err.contains("bad.toml"),
+        "{err}"
+    );
+    // A good file is used: its database is created, its listen address taken.
+    let good = dir.join("beian.toml");
+    let db = dir.join("from-config.db");
+    std::fs::write(
+        &good,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\nlogin_burst = 5\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["serve", "--config", good.to_str().unwrap()])
+        .env("BEIAN_LOG", "warn")
+        .env_remove("BEIAN_DATABASE")
+        .env_remove("BEIAN_LISTEN")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let mut line = String::new();
+    BufReader::new(server.child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    assert!(db.exists());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
