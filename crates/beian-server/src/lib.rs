@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub mod auth;
+pub mod blacklist;
 pub mod idempotency;
 pub mod orders;
 
@@ -141,6 +142,10 @@ pub fn router(state: AppState) -> Router {
             post(orders::submit_to_administration),
         )
         .route("/api/v1/review/queue", get(orders::queue))
+        .route(
+            "/api/v1/blacklist",
+            post(blacklist::add).get(blacklist::list),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,

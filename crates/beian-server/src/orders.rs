@@ -142,9 +142,17 @@ async fn context_for(
             });
         }
     }
+    let mut blacklist = beian_rules::input::Blacklist::default();
+    for e in state.store.blacklist().await? {
+        match e.kind.as_str() {
+            "credential" => blacklist.credentials.push(e.value),
+            _ => blacklist.website_names.push(e.value),
+        }
+    }
     Ok(Context {
         products: Some(products),
         orders_in_progress: Some(state.store.credentials_in_progress(order).await?),
+        blacklist: Some(blacklist),
         ..Context::default()
     })
 }

@@ -372,8 +372,10 @@ impl Store {
 }
 
 mod accounts;
+mod blacklist;
 mod idempotency;
 mod orders;
 pub use accounts::AccountRow;
+pub use blacklist::{BlacklistEntry, BlacklistKind};
 pub use idempotency::Claim;
 pub use orders::{Approval, ApprovalPlan, NewOrder, OrderRow};

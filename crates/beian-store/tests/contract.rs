@@ -597,3 +597,33 @@ contract!(
         );
     }
 );
+
+contract!(blacklist_entries_are_permanent, |store: Store| async move {
+    use beian_store::BlacklistKind;
+    store
+        .blacklist_add(
+            BlacklistKind::Credential,
+            "110105198503120012",
+            "虚假材料",
+            "supervisor:1",
+            NOW,
+        )
+        .await
+        .unwrap();
+    // Adding again keeps the first entry.
+    store
+        .blacklist_add(
+            BlacklistKind::Credential,
+            "110105198503120012",
+            "again",
+            "supervisor:2",
+            NOW,
+        )
+        .await
+        .unwrap();
+    let list = store.blacklist().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].reason, "虚假材料");
+    assert!(store.execute_raw("DELETE FROM blacklist").await.is_err());
+    assert_eq!(store.blacklist().await.unwrap().len(), 1);
+});

@@ -556,6 +556,99 @@ async fn exercise_orders(server: &Server, database: &str) {
     // Nothing can be withdrawn once the administration has it.
     assert_eq!(post("withdraw", &alice).send().await.unwrap().status(), 409);
 
+    // The blacklist: only supervisors add; the rules see it at once; staff see numbers masked.
+    let dave = register_and_login(&client, base, "dave").await;
+    store
+        .execute_raw("UPDATE accounts SET role = 'supervisor' WHERE login = 'dave'")
+        .await
+        .unwrap();
+    let entry = serde_json::json!({"kind": "website_name", "value": "云帆技术文档中心", "reason": "违规内容"});
+    assert_eq!(
+        client
+            .post(format!("{base}/api/v1/blacklist"))
+            .bearer_auth(&carol)
+            .json(&entry)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        client
+            .post(format!("{base}/api/v1/blacklist"))
+            .bearer_auth(&dave)
+            .json(&entry)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let cred = serde_json::json!({"kind": "credential", "value": "110105198503120012", "reason": "虚假材料"});
+    assert_eq!(
+        client
+            .post(format!("{base}/api/v1/blacklist"))
+            .bearer_auth(&dave)
+            .json(&cred)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let bad = serde_json::json!({"kind": "person", "value": "x", "reason": "y"});
+    let r = client
+        .post(format!("{base}/api/v1/blacklist"))
+        .bearer_auth(&dave)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["path"], "kind");
+    let list: serde_json::Value = client
+        .get(format!("{base}/api/v1/blacklist"))
+        .bearer_auth(&carol)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["value"] == "1101**********0012")
+    );
+    assert_eq!(
+        client
+            .get(format!("{base}/api/v1/blacklist"))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let r: serde_json::Value = client
+        .get(format!("{base}/api/v1/orders/{id}"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rules: Vec<&str> = r["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"WEBSITE_NAME_BLACKLISTED"), "{rules:?}");
+
     // Idempotency: a retried create makes one order; a retried submit gets the first answer; a
     // key reused for another request is refused; another caller's same key is its own.
     let bobs_before = client

@@ -1,0 +1,15 @@
+-- The blacklist (黑名单): credential numbers and website names that can never file again
+-- (SPEC §5). Entries are never removed.
+CREATE TABLE blacklist (
+    kind   TEXT NOT NULL CHECK (kind IN ('credential', 'website_name')),
+    value  TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    at     TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
+
+CREATE TRIGGER blacklist_no_delete BEFORE DELETE ON blacklist
+BEGIN
+    SELECT RAISE(ABORT, 'blacklist entries are never removed');
+END;
