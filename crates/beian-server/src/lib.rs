@@ -22,6 +22,7 @@ pub mod auth;
 pub mod blacklist;
 pub mod idempotency;
 pub mod orders;
+pub mod registry;
 
 /// The largest request body accepted (an application with its context is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -146,6 +147,13 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/blacklist",
             post(blacklist::add).get(blacklist::list),
         )
+        .route("/api/v1/orders/{id}/sms", post(registry::answer_sms))
+        .route("/api/v1/orders/{id}/approve", post(registry::approve))
+        .route(
+            "/api/v1/orders/{id}/administration-reject",
+            post(registry::reject),
+        )
+        .route("/api/v1/registry/sms-outbox", get(registry::outbox))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,

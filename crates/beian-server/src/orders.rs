@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use crate::auth::Caller;
 use crate::{ApiJson, AppState, Problem};
 
-fn problem(
+pub(crate) fn problem(
     status: u16,
     title: &'static str,
     detail: impl Into<String>,
@@ -51,7 +51,7 @@ fn not_found() -> Response {
     )
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "internal error");
     problem(
         500,
@@ -61,7 +61,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
-fn store_error(e: StoreError) -> Response {
+pub(crate) fn store_error(e: StoreError) -> Response {
     match e {
         StoreError::Conflict(_) => problem(
             409,
@@ -80,7 +80,7 @@ fn store_error(e: StoreError) -> Response {
     }
 }
 
-fn role_of(caller: &Caller) -> Role {
+pub(crate) fn role_of(caller: &Caller) -> Role {
     match caller.account.role.as_str() {
         "reviewer" => Role::Reviewer,
         "supervisor" => Role::Supervisor,
@@ -90,7 +90,11 @@ fn role_of(caller: &Caller) -> Role {
 }
 
 /// The order if the caller may see it: its owner, or staff.
-async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<OrderRow, Response> {
+pub(crate) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<OrderRow, Response> {
     match state.store.order(id).await {
         Ok(Some(o))
             if o.account == caller.account.id.to_string() || role_of(caller) != Role::Applicant =>
@@ -212,7 +216,7 @@ fn facts(state: &AppState, o: &OrderRow, report: &Report) -> OrderFacts {
     }
 }
 
-async fn view(state: &AppState, caller: &Caller, o: OrderRow) -> Response {
+pub(crate) async fn view(state: &AppState, caller: &Caller, o: OrderRow) -> Response {
     let doc = match parse_document(&format!("{{\"application\": {}}}", o.application)) {
         Ok(d) => d,
         Err(e) => return internal(format!("stored application unreadable: {e}")),
@@ -405,46 +409,58 @@ async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Re
         Ok(o) => o,
         Err(r) => return r,
     };
-    let doc = match parse_document(&format!("{{\"application\": {}}}", o.application)) {
-        Ok(d) => d,
-        Err(e) => return internal(e),
-    };
-    let report = match report_for(state, &doc.application, Some(id)).await {
-        Ok(r) => r,
-        Err(e) => return internal(e),
-    };
+    let actor = format!("account:{}", caller.account.id);
+    match step(state, &o, command, role_of(caller), &actor).await {
+        Ok(o) => view(state, caller, o).await,
+        Err(r) => r,
+    }
+}
+
+/// Decide a command on `o` with the workflow and apply it with the store; entering SMS
+/// verification opens the built-in administration's challenge.
+pub(crate) async fn step(
+    state: &AppState,
+    o: &OrderRow,
+    command: Command,
+    role: Role,
+    actor: &str,
+) -> Result<OrderRow, Response> {
+    let doc =
+        parse_document(&format!("{{\"application\": {}}}", o.application)).map_err(internal)?;
+    let report = report_for(state, &doc.application, Some(o.id))
+        .await
+        .map_err(internal)?;
     let now = OffsetDateTime::now_utc();
-    let mut facts = facts(state, &o, &report);
+    let mut facts = facts(state, o, &report);
     if command == Command::CompleteVerification {
         // Until documents and face photos are uploaded and reviewed in the service (the next
         // issue), the reviewer's action is the confirmation that they were checked by hand.
         facts.verification_complete = true;
     }
-    let t = match transition(o.state, &facts, role_of(caller), &command, now) {
-        Ok(t) => t,
-        Err(refusal) => {
-            let status = if matches!(refusal, beian_core::workflow::Refusal::Forbidden { .. }) {
-                403
-            } else {
-                409
-            };
-            return problem(
-                status,
-                "操作不可用 / Action not available",
-                refusal.to_string(),
-                None,
-            );
-        }
-    };
-    let actor = format!("account:{}", caller.account.id);
-    match state
+    let t = transition(o.state, &facts, role, &command, now).map_err(|refusal| {
+        let status = if matches!(refusal, beian_core::workflow::Refusal::Forbidden { .. }) {
+            403
+        } else {
+            409
+        };
+        problem(
+            status,
+            "操作不可用 / Action not available",
+            refusal.to_string(),
+            None,
+        )
+    })?;
+    let updated = state
         .store
-        .apply_transition(id, o.version, &t, &actor, now)
+        .apply_transition(o.id, o.version, &t, actor, now)
         .await
-    {
-        Ok(o) => view(state, caller, o).await,
-        Err(e) => store_error(e),
+        .map_err(store_error)?;
+    if updated.state == OrderState::SmsVerification {
+        crate::registry::open_challenge(state, &updated, &doc.application, now)
+            .await
+            .map_err(internal)?;
     }
+    Ok(updated)
 }
 
 /// `POST /api/v1/orders/{id}/submit`.

@@ -556,6 +556,93 @@ async fn exercise_orders(server: &Server, database: &str) {
     // Nothing can be withdrawn once the administration has it.
     assert_eq!(post("withdraw", &alice).send().await.unwrap().status(), 409);
 
+    // The built-in administration: the SMS goes to the subject administrator's mobile; the
+    // applicant answers with code, mobile and the credential's last six characters; the
+    // administration approves and the numbers are issued.
+    let eve = register_and_login(&client, base, "eve").await;
+    store
+        .execute_raw("UPDATE accounts SET role = 'administration' WHERE login = 'eve'")
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .get(format!("{base}/api/v1/registry/sms-outbox"))
+            .bearer_auth(&carol)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let outbox: serde_json::Value = client
+        .get(format!("{base}/api/v1/registry/sms-outbox"))
+        .bearer_auth(&eve)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["order_id"] == second_id)
+        .unwrap()
+        .clone();
+    assert_eq!(message["mobile"], "13906710000");
+    let text = message["text"].as_str().unwrap();
+    let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+    assert_eq!(code.len(), 6, "{text}");
+    let wrong = post("sms", &alice).json(&serde_json::json!({"code": "000000", "mobile": "13906710000", "credential_tail": "3C4D5D"})).send().await.unwrap();
+    if code != "000000" {
+        assert_eq!(wrong.status(), 422);
+        assert!(
+            wrong.json::<serde_json::Value>().await.unwrap()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("2 tries left")
+        );
+    }
+    let r: serde_json::Value = post("sms", &alice)
+        .json(&serde_json::json!({"code": code, "mobile": "13906710000", "credential_tail": "3c4d5d"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "administration_review", "{r:#}");
+    assert_eq!(post("approve", &carol).send().await.unwrap().status(), 403);
+    let approved: serde_json::Value = post("approve", &eve)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let subject = approved["subject_number"].as_str().unwrap().to_owned();
+    assert!(
+        subject.starts_with("浙ICP备") && subject.ends_with("000001号"),
+        "{approved:#}"
+    );
+    assert_eq!(
+        approved["website_numbers"],
+        serde_json::json!([format!("{subject}-1"), format!("{subject}-2")])
+    );
+    assert_eq!(store.product("SN0001").await.unwrap().unwrap().consumed, 2);
+    let r: serde_json::Value = client
+        .get(format!("{base}/api/v1/orders/{second_id}"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["state"], "approved");
+    assert_eq!(post("approve", &eve).send().await.unwrap().status(), 409);
+
     // The blacklist: only supervisors add; the rules see it at once; staff see numbers masked.
     let dave = register_and_login(&client, base, "dave").await;
     store
