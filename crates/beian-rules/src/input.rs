@@ -220,6 +220,26 @@ pub struct Application {
     pub documents: Option<Vec<DocumentRef>>,
 }
 
+impl Application {
+    /// The subject's credential number, normalised (trimmed, upper case), if given.
+    pub fn subject_credential_number(&self) -> Option<String> {
+        let n = self
+            .subject
+            .as_ref()?
+            .credential
+            .as_ref()?
+            .number
+            .as_deref()?;
+        Some(crate::detect::normalise_credential_number(n))
+    }
+
+    /// The filing province's two-digit code as a number, if it is two digits.
+    pub fn province_code(&self) -> Option<u8> {
+        let p = self.region.as_ref()?.province.as_deref()?.trim();
+        if p.len() == 2 { p.parse().ok() } else { None }
+    }
+}
+
 /// Filing region (备案地区).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Region {

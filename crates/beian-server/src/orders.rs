@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use beian_core::workflow::{
     Action, Command, OrderFacts, OrderState, Role, available_actions, transition,
 };
-use beian_rules::detect::normalise_credential_number;
 use beian_rules::input::{Context, ProductRecord};
 use beian_rules::model::{Billing, FilingType};
 use beian_rules::{Application, Report, parse_document};
@@ -271,19 +270,8 @@ fn new_order(caller: &Caller, body: &str) -> Result<(NewOrder, Application), Res
         )
     })?;
     let app = doc.application;
-    let credential = app
-        .subject
-        .as_ref()
-        .and_then(|s| s.credential.as_ref())
-        .and_then(|c| c.number.as_deref())
-        .map(normalise_credential_number)
-        .unwrap_or_default();
-    let province = app
-        .region
-        .as_ref()
-        .and_then(|r| r.province.as_deref())
-        .and_then(|p| p.parse::<u8>().ok())
-        .unwrap_or(0);
+    let credential = app.subject_credential_number().unwrap_or_default();
+    let province = app.province_code().unwrap_or(0);
     let application = serde_json::to_string(&app).map_err(internal)?;
     let filing_type = app.filing_type.unwrap_or(FilingType::Initial);
     Ok((

@@ -89,6 +89,60 @@ const PRODUCT_EXISTS: &str = "SELECT 1 FROM products WHERE service_number = $1";
 const HISTORY_INSERT: &str = "INSERT INTO history (subject, actor, action, from_state, to_state, reasons, note, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
+/// Issue the next subject number of a province inside the open transaction `$tx` (shared by
+/// `Store::issue_subject_number` and the approval).
+macro_rules! issue_subject_in {
+    ($tx:expr, $province:expr, $base:expr, $abbr:expr, $now:expr) => {{
+        sqlx::query(COUNTER_ROW)
+            .bind($province)
+            .execute(&mut *$tx)
+            .await?;
+        let row = sqlx::query(COUNTER_NEXT)
+            .bind($province)
+            .bind($base)
+            .fetch_one(&mut *$tx)
+            .await?;
+        let serial: i64 = row.try_get("last_serial")?;
+        let number = SubjectNumber {
+            abbr: $abbr,
+            serial: u64::try_from(serial).unwrap_or(0),
+        };
+        sqlx::query(SUBJECT_NUMBER_INSERT)
+            .bind($province)
+            .bind(serial)
+            .bind(number.to_string())
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        number
+    }};
+}
+
+/// Issue the next website number under `$subject` inside the open transaction `$tx`.
+macro_rules! issue_website_in {
+    ($tx:expr, $subject:expr, $now:expr) => {{
+        let subject_text = $subject.to_string();
+        let row = sqlx::query(WEBSITE_NEXT)
+            .bind(&subject_text)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .ok_or_else(|| StoreError::UnknownSubjectNumber(subject_text.clone()))?;
+        let n: i32 = row.try_get("last_site")?;
+        let number = WebsiteNumber {
+            subject: $subject.clone(),
+            n: u32::try_from(n).unwrap_or(0),
+        };
+        sqlx::query(WEBSITE_NUMBER_INSERT)
+            .bind(&subject_text)
+            .bind(n)
+            .bind(number.to_string())
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        number
+    }};
+}
+
 /// A product instance as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductRow {
@@ -191,27 +245,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<SubjectNumber, StoreError> {
         let base = i64::from(year) * 1_000_000;
-        let province_i = i16::from(province);
+        let province = i16::from(province);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(COUNTER_ROW)
-                .bind(province_i)
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query(COUNTER_NEXT)
-            .bind(province_i)
-            .bind(base)
-            .fetch_one(&mut *tx)
-            .await?;
-            let serial: i64 = row.try_get("last_serial")?;
-            let number = SubjectNumber { abbr, serial: u64::try_from(serial).unwrap_or(0) };
-            sqlx::query(SUBJECT_NUMBER_INSERT)
-                .bind(province_i)
-                .bind(serial)
-                .bind(number.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let number = issue_subject_in!(tx, province, base, abbr, now);
             tx.commit().await?;
             Ok(number)
         })
@@ -223,23 +260,9 @@ impl Store {
         subject: &SubjectNumber,
         now: OffsetDateTime,
     ) -> Result<WebsiteNumber, StoreError> {
-        let subject_text = subject.to_string();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let row = sqlx::query(WEBSITE_NEXT)
-                .bind(&subject_text)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::UnknownSubjectNumber(subject_text.clone()))?;
-            let n: i32 = row.try_get("last_site")?;
-            let number = WebsiteNumber { subject: subject.clone(), n: u32::try_from(n).unwrap_or(0) };
-            sqlx::query(WEBSITE_NUMBER_INSERT)
-                .bind(&subject_text)
-                .bind(n)
-                .bind(number.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let number = issue_website_in!(tx, subject, now);
             tx.commit().await?;
             Ok(number)
         })

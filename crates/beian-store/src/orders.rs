@@ -370,20 +370,7 @@ impl Store {
             };
             let subject = match existing {
                 Some(s) => s,
-                None => {
-                    sqlx::query(COUNTER_ROW).bind(province).execute(&mut *tx).await?;
-                    let row = sqlx::query(COUNTER_NEXT).bind(province).bind(base).fetch_one(&mut *tx).await?;
-                    let serial: i64 = row.try_get("last_serial")?;
-                    let number = SubjectNumber { abbr: plan.abbr, serial: u64::try_from(serial).unwrap_or(0) };
-                    sqlx::query(SUBJECT_NUMBER_INSERT)
-                        .bind(province)
-                        .bind(serial)
-                        .bind(number.to_string())
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    number
-                }
+                None => issue_subject_in!(tx, province, base, plan.abbr, now),
             };
             let subject_text = subject.to_string();
             let mut websites = Vec::with_capacity(plan.service_numbers.len());
@@ -394,20 +381,7 @@ impl Store {
                     // Dropping the transaction rolls everything back, the claim included.
                     return Err(if exists { StoreError::QuotaExhausted(sn.clone()) } else { StoreError::UnknownProduct(sn.clone()) });
                 }
-                let row = sqlx::query(WEBSITE_NEXT)
-                    .bind(&subject_text)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| StoreError::UnknownSubjectNumber(subject_text.clone()))?;
-                let n: i32 = row.try_get("last_site")?;
-                let number = WebsiteNumber { subject: subject.clone(), n: u32::try_from(n).unwrap_or(0) };
-                sqlx::query(WEBSITE_NUMBER_INSERT)
-                    .bind(&subject_text)
-                    .bind(n)
-                    .bind(number.to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                let number = issue_website_in!(tx, subject, now);
                 websites.push(number);
             }
             sqlx::query(

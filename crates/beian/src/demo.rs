@@ -4,7 +4,6 @@
 
 use anyhow::{Context as _, Result};
 use beian_core::workflow::{Command, OrderFacts, Role, transition};
-use beian_rules::detect::normalise_credential_number;
 use beian_rules::model::FilingType;
 use beian_store::{NewOrder, OrderRow, ProductRow, Store};
 use time::OffsetDateTime;
@@ -81,19 +80,8 @@ pub async fn seed(store: &Store) -> Result<()> {
             .context("demo account")?;
         let doc: serde_json::Value = serde_json::from_str(example)?;
         let app: beian_rules::Application = serde_json::from_value(doc["application"].clone())?;
-        let credential = app
-            .subject
-            .as_ref()
-            .and_then(|s| s.credential.as_ref())
-            .and_then(|c| c.number.as_deref())
-            .map(normalise_credential_number)
-            .unwrap_or_default();
-        let province = app
-            .region
-            .as_ref()
-            .and_then(|r| r.province.as_deref())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
+        let credential = app.subject_credential_number().unwrap_or_default();
+        let province = app.province_code().unwrap_or(0);
         let order = store
             .create_order(
                 &NewOrder {
