@@ -295,6 +295,29 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                 "security": [{"bearer": []}],
                 "responses": {"200": {"description": "the account"}, "401": problem}
             }},
+            "/api/v1/orders": {
+                "post": {"summary": "Create a draft order from {application} (applicants); the rules run at once", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}}, "responses": {"201": {"description": "the order with its report, actions and history"}, "401": problem, "403": problem, "422": problem}},
+                "get": {"summary": "The caller's orders", "security": [{"bearer": []}], "responses": {"200": {"description": "id, state, filing_type, version of each"}, "401": problem}}
+            },
+            "/api/v1/orders/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "get": {"summary": "An order with its report, available actions and history (owner or staff; 404 for anyone else)", "security": [{"bearer": []}], "responses": {"200": {"description": "the order"}, "401": problem, "404": problem}},
+                "put": {"summary": "Replace a draft's application (owner)", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}}, "responses": {"200": {"description": "the order"}, "404": problem, "409": problem, "422": problem}}
+            },
+            "/api/v1/orders/{id}/{action}": {
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    {"name": "action", "in": "path", "required": true, "schema": {"enum": ["submit", "withdraw", "pass", "reject", "complete-verification", "submit-to-administration", "sms", "approve", "administration-reject"]}},
+                    {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}
+                ],
+                "post": {"summary": "A workflow step: submit and withdraw (applicant); pass, reject {reasons, note, paths}, complete-verification, submit-to-administration (reviewer); sms {code, mobile, credential_tail} (applicant); approve, administration-reject {reasons, note} (administration)", "security": [{"bearer": []}], "responses": {"200": {"description": "the order after the step (approve: subject_number and website_numbers)"}, "401": problem, "403": problem, "404": problem, "409": problem, "422": problem}}
+            },
+            "/api/v1/review/queue": {"get": {"summary": "The provider's work, most urgent working-day deadline first (staff)", "security": [{"bearer": []}], "responses": {"200": {"description": "id, state, entered_at, due, overdue, estimated"}, "403": problem}}},
+            "/api/v1/blacklist": {
+                "post": {"summary": "Add a credential number or website name for good (supervisors)", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["kind", "value", "reason"], "properties": {"kind": {"enum": ["credential", "website_name"]}, "value": {"type": "string"}, "reason": {"type": "string"}}}}}}, "responses": {"201": {"description": "added"}, "403": problem, "422": problem}},
+                "get": {"summary": "The blacklist, credential numbers masked (staff)", "security": [{"bearer": []}], "responses": {"200": {"description": "entries"}, "403": problem}}
+            },
+            "/api/v1/registry/sms-outbox": {"get": {"summary": "The built-in administration's simulated SMS gateway (administration)", "security": [{"bearer": []}], "responses": {"200": {"description": "order_id, mobile, text"}, "403": problem}}},
             "/api/v1/filing-type": {"post": {
                 "summary": "Detect the filing type and the refusals (SPEC §4)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},

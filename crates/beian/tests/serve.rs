@@ -75,6 +75,19 @@ async fn exercise(server: &Server) {
         .unwrap();
     assert_eq!(openapi["openapi"], "3.1.0");
     assert!(openapi["paths"]["/api/v1/check"]["post"].is_object());
+    for path in [
+        "/api/v1/orders",
+        "/api/v1/orders/{id}",
+        "/api/v1/orders/{id}/{action}",
+        "/api/v1/review/queue",
+        "/api/v1/blacklist",
+        "/api/v1/sessions",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
     assert!(
         openapi["components"]["schemas"]["CheckInput"]["properties"]["application"].is_object()
     );
