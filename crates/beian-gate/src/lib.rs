@@ -1,0 +1,420 @@
+//! The access gate (接入闸门, SPEC §9): a provider serves a domain from its mainland servers only
+//! when the domain's filing is approved and accessed here.
+//!
+//! The decision is a pure function of the host and a domain set: normalise the host
+//! ([`host`]), take its registrable domain (public suffix list plus the MIIT overlay,
+//! `beian_domain::SuffixList`), look it up ([`set`]), allow or deny with a [`Reason`]. The set is
+//! fed by a [`snapshot`] and then by the filing server's change [`feed`]; [`Gate`] holds it behind
+//! an `ArcSwap` so that decisions never wait for an update. The network shells ([`proxy`],
+//! [`tls`], [`authz`]) use nothing but [`Gate::decide`].
+
+pub mod feed;
+pub mod host;
+pub mod metrics;
+pub mod page;
+pub mod proxy;
+pub mod serve;
+pub mod set;
+pub mod snapshot;
+pub mod sni;
+pub mod source;
+pub mod tls;
+
+pub mod authz {
+    //! The authorization endpoint (nginx `auth_request`, Envoy `ext_authz` over HTTP).
+    pub use crate::proxy::{AuthzOptions, serve_authz};
+}
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwap;
+
+pub use host::{Host, HostError};
+pub use snapshot::{Snapshot, SnapshotError};
+
+/// The state of a registrable domain at this provider. Absence from the set is `not_filed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DomainState {
+    /// An approved website whose access is active here.
+    Allow,
+    /// Filed, but accessed at another provider (needs `transfer`).
+    FiledElsewhere,
+    /// The access here was cancelled.
+    AccessCancelled,
+    /// The filing was revoked.
+    Revoked,
+}
+
+impl DomainState {
+    /// All states, in code order.
+    pub const ALL: [DomainState; 4] = [
+        DomainState::Allow,
+        DomainState::FiledElsewhere,
+        DomainState::AccessCancelled,
+        DomainState::Revoked,
+    ];
+
+    /// The wire name (`allow`, `filed_elsewhere`, `access_cancelled`, `revoked`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DomainState::Allow => "allow",
+            DomainState::FiledElsewhere => "filed_elsewhere",
+            DomainState::AccessCancelled => "access_cancelled",
+            DomainState::Revoked => "revoked",
+        }
+    }
+
+    /// Parse a wire name; `not_filed` and anything else is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "allow" => Some(DomainState::Allow),
+            "filed_elsewhere" => Some(DomainState::FiledElsewhere),
+            "access_cancelled" => Some(DomainState::AccessCancelled),
+            "revoked" => Some(DomainState::Revoked),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            DomainState::Allow => 0,
+            DomainState::FiledElsewhere => 1,
+            DomainState::AccessCancelled => 2,
+            DomainState::Revoked => 3,
+        }
+    }
+
+    pub(crate) fn from_code(code: u8) -> Self {
+        match code & 3 {
+            0 => DomainState::Allow,
+            1 => DomainState::FiledElsewhere,
+            2 => DomainState::AccessCancelled,
+            _ => DomainState::Revoked,
+        }
+    }
+}
+
+/// Why a host is denied. The wire names are stable: they appear in `X-Beian-Deny`, in the
+/// metrics and on the block page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The registrable domain is not filed here (or is a public suffix itself).
+    NotFiled,
+    /// Filed, accessed at another provider.
+    FiledElsewhere,
+    /// Access at this provider cancelled.
+    AccessCancelled,
+    /// Filing revoked.
+    Revoked,
+    /// The host is an IP address.
+    IpAddress,
+    /// No host, or not a domain name.
+    InvalidHost,
+}
+
+impl Reason {
+    /// All reasons, in metric order.
+    pub const ALL: [Reason; 6] = [
+        Reason::NotFiled,
+        Reason::FiledElsewhere,
+        Reason::AccessCancelled,
+        Reason::Revoked,
+        Reason::IpAddress,
+        Reason::InvalidHost,
+    ];
+
+    /// The wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Reason::NotFiled => "not_filed",
+            Reason::FiledElsewhere => "filed_elsewhere",
+            Reason::AccessCancelled => "access_cancelled",
+            Reason::Revoked => "revoked",
+            Reason::IpAddress => "ip_address",
+            Reason::InvalidHost => "invalid_host",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Reason::NotFiled => 0,
+            Reason::FiledElsewhere => 1,
+            Reason::AccessCancelled => 2,
+            Reason::Revoked => 3,
+            Reason::IpAddress => 4,
+            Reason::InvalidHost => 5,
+        }
+    }
+}
+
+/// The answer for one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Let through only because it is an ACME HTTP-01 challenge of a filing in progress.
+    AllowAcme,
+    Deny(Reason),
+}
+
+impl Decision {
+    /// Allowed (including the ACME exception)?
+    pub fn is_allow(&self) -> bool {
+        !matches!(self, Decision::Deny(_))
+    }
+}
+
+/// A decision with the normalised host it was made for (when there was one).
+#[derive(Clone, Copy, Debug)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub host: Option<Host>,
+}
+
+/// The path prefix of ACME HTTP-01 challenges (RFC 8555 §8.3).
+pub const ACME_PREFIX: &str = "/.well-known/acme-challenge/";
+
+/// Overlay entries kept before the base table is rebuilt.
+pub const MAX_OVERLAY: usize = 65_536;
+
+/// Decision counters and feed status, read by `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    allowed: AtomicU64,
+    allowed_acme: AtomicU64,
+    denied: [AtomicU64; 6],
+    /// Unix milliseconds of the last answer from the feed (0: never).
+    pub feed_last_ok_ms: AtomicU64,
+    /// Failed feed requests.
+    pub feed_errors: AtomicU64,
+    /// Snapshot loads.
+    pub snapshot_loads: AtomicU64,
+    /// Version of the last snapshot loaded.
+    pub snapshot_version: AtomicU64,
+    /// Connections open now.
+    pub connections: AtomicU64,
+}
+
+/// The gate: a domain set behind an atomic pointer, the fingerprint key, the optional ACME
+/// exception list, and counters.
+#[derive(Debug)]
+pub struct Gate {
+    fingerprints: set::Fingerprinter,
+    view: ArcSwap<set::View>,
+    acme: Option<set::Table>,
+    suffixes: &'static beian_domain::SuffixList,
+    /// Counters for `/metrics`.
+    pub stats: Stats,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate::new()
+    }
+}
+
+impl Gate {
+    /// An empty gate (denies everything until loaded).
+    pub fn new() -> Gate {
+        Gate {
+            fingerprints: set::Fingerprinter::default(),
+            view: ArcSwap::from_pointee(set::View::default()),
+            acme: None,
+            suffixes: beian_domain::SuffixList::miit(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// A gate holding `domains` (normalised registrable names) with their states.
+    pub fn from_entries<'a>(
+        entries: impl IntoIterator<Item = (&'a str, DomainState)>,
+        version: u64,
+    ) -> Gate {
+        let gate = Gate::new();
+        gate.replace(entries, version);
+        gate
+    }
+
+    /// Let `/.well-known/acme-challenge/` through for these registrable domains (filings in
+    /// progress). Off unless called.
+    pub fn set_acme_in_progress<'a>(&mut self, domains: impl IntoIterator<Item = &'a str>) {
+        let entries = domains
+            .into_iter()
+            .map(|d| set::pack(self.fingerprints.fingerprint(d), DomainState::Allow))
+            .collect();
+        self.acme = Some(set::Table::build(entries));
+    }
+
+    /// Replace the whole set (a snapshot).
+    pub fn replace<'a>(
+        &self,
+        entries: impl IntoIterator<Item = (&'a str, DomainState)>,
+        version: u64,
+    ) {
+        let packed: Vec<u64> = entries
+            .into_iter()
+            .map(|(d, s)| set::pack(self.fingerprints.fingerprint(d), s))
+            .collect();
+        self.view
+            .store(Arc::new(set::View::from_entries(packed, version)));
+    }
+
+    /// Replace the whole set from a decoded snapshot.
+    pub fn load_snapshot(&self, snapshot: &Snapshot) {
+        let mut packed = Vec::with_capacity(snapshot.len());
+        snapshot.visit(|d, s| packed.push(set::pack(self.fingerprints.fingerprint(d), s)));
+        self.view.store(Arc::new(set::View::from_entries(
+            packed,
+            snapshot.version(),
+        )));
+        self.stats.snapshot_loads.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .snapshot_version
+            .store(snapshot.version(), Ordering::Relaxed);
+    }
+
+    /// Apply changes (`None` removes) and move to `version`. Idempotent: applying the same
+    /// changes twice leaves the same set.
+    pub fn apply<'a>(
+        &self,
+        changes: impl IntoIterator<Item = (&'a str, Option<DomainState>)>,
+        version: u64,
+    ) {
+        let fps: Vec<(u64, Option<DomainState>)> = changes
+            .into_iter()
+            .map(|(d, s)| (self.fingerprints.fingerprint(d), s))
+            .collect();
+        let current = self.view.load();
+        let next = current.with_changes(fps, version, MAX_OVERLAY);
+        self.view.store(Arc::new(next));
+    }
+
+    /// The feed sequence number the set reflects.
+    pub fn version(&self) -> u64 {
+        self.view.load().version()
+    }
+
+    /// Domains held.
+    pub fn len(&self) -> usize {
+        self.view.load().len()
+    }
+
+    /// True when no domain is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The state of a normalised registrable domain.
+    pub fn state(&self, registrable: &str) -> Option<DomainState> {
+        self.view
+            .load()
+            .get(self.fingerprints.fingerprint(registrable))
+    }
+
+    /// Decide for a raw host (header value, authority or server name). Counts the decision.
+    #[inline]
+    pub fn decide(&self, raw_host: &[u8]) -> Verdict {
+        let verdict = self.decide_uncounted(raw_host, None);
+        self.count(verdict.decision);
+        verdict
+    }
+
+    /// Decide for a request: as [`Gate::decide`], plus the ACME exception when enabled and the
+    /// path is a challenge.
+    #[inline]
+    pub fn decide_request(&self, raw_host: &[u8], path: &[u8]) -> Verdict {
+        let verdict = self.decide_uncounted(raw_host, Some(path));
+        self.count(verdict.decision);
+        verdict
+    }
+
+    /// The decision without touching the counters (benchmarks, `beian gate check`).
+    pub fn decide_uncounted(&self, raw_host: &[u8], path: Option<&[u8]>) -> Verdict {
+        let host = match host::normalize_bytes(raw_host) {
+            Ok(h) => h,
+            Err(HostError::IpAddress) => {
+                return Verdict {
+                    decision: Decision::Deny(Reason::IpAddress),
+                    host: None,
+                };
+            }
+            Err(_) => {
+                return Verdict {
+                    decision: Decision::Deny(Reason::InvalidHost),
+                    host: None,
+                };
+            }
+        };
+        let Ok(registrable) = self.suffixes.registrable(host.as_str()) else {
+            // The host is a public suffix itself (`com.cn`): nothing to be filed.
+            return Verdict {
+                decision: Decision::Deny(Reason::NotFiled),
+                host: Some(host),
+            };
+        };
+        let fp = self.fingerprints.fingerprint(registrable);
+        let decision = match self.view.load().get(fp) {
+            Some(DomainState::Allow) => Decision::Allow,
+            other => {
+                let reason = match other {
+                    Some(DomainState::FiledElsewhere) => Reason::FiledElsewhere,
+                    Some(DomainState::AccessCancelled) => Reason::AccessCancelled,
+                    Some(DomainState::Revoked) => Reason::Revoked,
+                    _ => Reason::NotFiled,
+                };
+                match (&self.acme, path) {
+                    (Some(acme), Some(p))
+                        if p.starts_with(ACME_PREFIX.as_bytes()) && acme.get(fp).is_some() =>
+                    {
+                        Decision::AllowAcme
+                    }
+                    _ => Decision::Deny(reason),
+                }
+            }
+        };
+        Verdict {
+            decision,
+            host: Some(host),
+        }
+    }
+
+    fn count(&self, d: Decision) {
+        let c = match d {
+            Decision::Allow => &self.stats.allowed,
+            Decision::AllowAcme => &self.stats.allowed_acme,
+            Decision::Deny(r) => &self.stats.denied[r.index()],
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Decisions so far: (allowed, allowed by the ACME exception, denied by reason).
+    pub fn decisions(&self) -> (u64, u64, Vec<(Reason, u64)>) {
+        (
+            self.stats.allowed.load(Ordering::Relaxed),
+            self.stats.allowed_acme.load(Ordering::Relaxed),
+            Reason::ALL
+                .iter()
+                .map(|r| (*r, self.stats.denied[r.index()].load(Ordering::Relaxed)))
+                .collect(),
+        )
+    }
+
+    /// Bytes held by the base table (for the memory benchmark).
+    pub fn table_bytes(&self) -> usize {
+        self.view.load().table_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip() {
+        for s in DomainState::ALL {
+            assert_eq!(DomainState::parse(s.as_str()), Some(s));
+            assert_eq!(DomainState::from_code(s.code()), s);
+        }
+        assert_eq!(DomainState::parse("not_filed"), None);
+    }
+}

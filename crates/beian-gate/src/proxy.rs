@@ -1,0 +1,303 @@
+//! The HTTP modes: a reverse proxy (allowed requests go to the upstream, denied ones get the
+//! block page) and an authorization endpoint (204 allow, 403 deny) for nginx `auth_request` and
+//! Envoy `ext_authz`.
+//!
+//! Logs carry the host and the reason only: never a path, a query, a header or a client address.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode, Uri, Version};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use crate::serve::{Limits, accept_loop, http_builder};
+use crate::{Decision, Gate, Reason, Verdict};
+
+/// The reason header on every denial.
+pub const DENY_HEADER: &str = "x-beian-deny";
+
+type Body = Either<Incoming, Full<Bytes>>;
+
+/// Proxy settings.
+#[derive(Debug, Clone)]
+pub struct ProxyOptions {
+    /// The upstream (`host:port`), spoken to in HTTP/1.1 with a keep-alive pool.
+    pub upstream: String,
+    /// The provider's contact line on the block page (plain text).
+    pub contact: String,
+    pub limits: Limits,
+}
+
+/// The block page for each reason, split around the host.
+struct Pages {
+    parts: Vec<(Bytes, Bytes)>,
+}
+
+impl Pages {
+    fn new(contact: &str) -> Pages {
+        let parts = Reason::ALL
+            .iter()
+            .map(|r| {
+                let page = crate::page::render(*r, Some("\u{1}"), contact);
+                let (a, b) = page.split_once('\u{1}').unwrap_or((&page, ""));
+                (Bytes::from(a.to_owned()), Bytes::from(b.to_owned()))
+            })
+            .collect();
+        Pages { parts }
+    }
+
+    fn page(&self, reason: Reason, host: Option<&str>) -> Bytes {
+        let i = Reason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
+        let (a, b) = &self.parts[i];
+        // The host is normalised (lower-case LDH ASCII): nothing to escape.
+        let host = host.unwrap_or("");
+        let mut out = Vec::with_capacity(a.len() + host.len() + b.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(host.as_bytes());
+        out.extend_from_slice(b);
+        Bytes::from(out)
+    }
+}
+
+struct ProxyState {
+    gate: Arc<Gate>,
+    client: Client<HttpConnector, Incoming>,
+    upstream: String,
+    pages: Pages,
+    limits: Limits,
+}
+
+/// The raw host of a request: the URI's authority (HTTP/2 `:authority`, or an absolute-form
+/// HTTP/1.1 target, which RFC 9112 §3.2.2 puts before `Host`), else the `Host` header. Two
+/// `Host` headers are no host at all.
+fn request_host(req: &Request<Incoming>) -> Option<&[u8]> {
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return None;
+    }
+    match req.uri().authority() {
+        Some(a) => Some(a.as_str().as_bytes()),
+        None => first.map(HeaderValue::as_bytes),
+    }
+}
+
+fn deny_response(pages: &Pages, reason: Reason, verdict: &Verdict) -> Response<Body> {
+    let host = verdict.host.as_ref().map(|h| h.as_str());
+    let mut resp = Response::new(Either::Right(Full::new(pages.page(reason, host))));
+    *resp.status_mut() = StatusCode::FORBIDDEN;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        HeaderName::from_static(DENY_HEADER),
+        HeaderValue::from_static(reason.as_str()),
+    );
+    resp
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut resp = Response::new(Either::Right(Full::new(Bytes::from_static(
+        text.as_bytes(),
+    ))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// Remove hop-by-hop headers (RFC 9110 §7.6.1), including those named by `Connection`.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        headers.remove(n);
+    }
+    for n in [
+        header::CONNECTION,
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ] {
+        headers.remove(n);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}
+
+async fn proxy_request(
+    state: Arc<ProxyState>,
+    mut req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Body>, Infallible> {
+    let raw_host = request_host(&req).unwrap_or(b"").to_vec();
+    let verdict = state
+        .gate
+        .decide_request(&raw_host, req.uri().path().as_bytes());
+    if let Decision::Deny(reason) = verdict.decision {
+        tracing::debug!(
+            host = verdict.host.as_ref().map(|h| h.as_str()),
+            reason = reason.as_str(),
+            "denied"
+        );
+        return Ok(deny_response(&state.pages, reason, &verdict));
+    }
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let Ok(uri) = Uri::builder()
+        .scheme("http")
+        .authority(state.upstream.as_str())
+        .path_and_query(path)
+        .build()
+    else {
+        return Ok(plain(StatusCode::BAD_REQUEST, "bad request target\n"));
+    };
+    *req.uri_mut() = uri;
+    *req.version_mut() = Version::HTTP_11;
+    let headers = req.headers_mut();
+    strip_hop_by_hop(headers);
+    if let Ok(h) = HeaderValue::from_bytes(&raw_host) {
+        headers.insert(header::HOST, h);
+    }
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(prev) => format!("{prev}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        headers.insert("x-forwarded-for", v);
+    }
+    match tokio::time::timeout(state.limits.upstream_timeout, state.client.request(req)).await {
+        Ok(Ok(resp)) => {
+            let (mut parts, body) = resp.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            Ok(Response::from_parts(parts, Either::Left(body)))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "upstream request failed");
+            Ok(plain(StatusCode::BAD_GATEWAY, "upstream unavailable\n"))
+        }
+        Err(_) => Ok(plain(StatusCode::GATEWAY_TIMEOUT, "upstream timed out\n")),
+    }
+}
+
+/// Run the reverse proxy on `listener` for ever.
+pub async fn serve_proxy(listener: TcpListener, gate: Arc<Gate>, options: ProxyOptions) {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(options.limits.connect_timeout));
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .pool_max_idle_per_host(1024)
+        .build(connector);
+    let state = Arc::new(ProxyState {
+        gate: Arc::clone(&gate),
+        client,
+        upstream: options.upstream.clone(),
+        pages: Pages::new(&options.contact),
+        limits: options.limits.clone(),
+    });
+    let builder = Arc::new(http_builder(&options.limits));
+    accept_loop(listener, gate, &options.limits, move |stream, peer| {
+        let state = Arc::clone(&state);
+        let builder = Arc::clone(&builder);
+        async move {
+            let svc = service_fn(move |req| proxy_request(Arc::clone(&state), req, peer));
+            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+        }
+    })
+    .await;
+}
+
+/// Authorization endpoint settings.
+#[derive(Debug, Clone, Default)]
+pub struct AuthzOptions {
+    /// Read the host from `X-Forwarded-Host` when present. Only safe when the front proxy sets
+    /// that header itself (otherwise a client could name a filed domain there).
+    pub trust_forwarded_host: bool,
+    pub limits: Limits,
+}
+
+async fn authz_request(
+    gate: Arc<Gate>,
+    options: Arc<AuthzOptions>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let forwarded = if options.trust_forwarded_host {
+        req.headers()
+            .get("x-forwarded-host")
+            .map(HeaderValue::as_bytes)
+    } else {
+        None
+    };
+    let host = match forwarded {
+        Some(h) => Some(h),
+        None => request_host(&req),
+    };
+    // nginx passes the original request's URI in a header the configuration sets; Envoy appends
+    // the original path to the check request's own.
+    let path = req
+        .headers()
+        .get("x-original-uri")
+        .map_or(req.uri().path().as_bytes(), HeaderValue::as_bytes);
+    let verdict = gate.decide_request(host.unwrap_or(b""), path);
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    match verdict.decision {
+        Decision::Allow | Decision::AllowAcme => *resp.status_mut() = StatusCode::NO_CONTENT,
+        Decision::Deny(reason) => {
+            tracing::debug!(
+                host = verdict.host.as_ref().map(|h| h.as_str()),
+                reason = reason.as_str(),
+                "denied"
+            );
+            *resp.status_mut() = StatusCode::FORBIDDEN;
+            resp.headers_mut().insert(
+                HeaderName::from_static(DENY_HEADER),
+                HeaderValue::from_static(reason.as_str()),
+            );
+        }
+    }
+    Ok(resp)
+}
+
+/// Run the authorization endpoint on `listener` for ever.
+pub async fn serve_authz(listener: TcpListener, gate: Arc<Gate>, options: AuthzOptions) {
+    let builder = Arc::new(http_builder(&options.limits));
+    let limits = options.limits.clone();
+    let options = Arc::new(options);
+    accept_loop(listener, Arc::clone(&gate), &limits, move |stream, _| {
+        let gate = Arc::clone(&gate);
+        let options = Arc::clone(&options);
+        let builder = Arc::clone(&builder);
+        async move {
+            let svc =
+                service_fn(move |req| authz_request(Arc::clone(&gate), Arc::clone(&options), req));
+            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+        }
+    })
+    .await;
+}
