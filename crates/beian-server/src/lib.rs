@@ -22,6 +22,7 @@ pub mod auth;
 pub mod blacklist;
 pub mod idempotency;
 pub mod orders;
+pub mod record;
 pub mod registry;
 
 /// The largest request body accepted (an application with its context is a few kilobytes).
@@ -36,8 +37,23 @@ pub struct AppState {
     pub calendar: Arc<beian_core::calendar::WorkCalendar>,
     /// Login attempts allowed per client IP in a burst; one more every [`LOGIN_REPLENISH`].
     pub login_burst: u32,
+    /// This provider's name in the national record (whose access an approval opens).
+    pub provider: String,
+    /// A shared secret access gates may present instead of a supervisor's token.
+    pub gate_token: Option<String>,
+    /// Public queries allowed per client IP in a burst; one more every [`QUERY_REPLENISH`].
+    pub query_burst: u32,
+    /// The gate feed's head as last seen (woken by a watcher task), for long-polling gates.
+    pub gate_head: tokio::sync::watch::Receiver<i64>,
+    gate_head_tx: Arc<tokio::sync::watch::Sender<i64>>,
     metrics: PrometheusHandle,
 }
+
+/// The provider name used when none is configured.
+pub const DEFAULT_PROVIDER: &str = "beian";
+
+/// One public query is given back to a client IP this often.
+pub const QUERY_REPLENISH: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// One login attempt is given back to a client IP this often.
 pub const LOGIN_REPLENISH: std::time::Duration = std::time::Duration::from_secs(6);
@@ -69,11 +85,17 @@ impl AppState {
                 HANDLE.get_or_init(|| h).clone()
             }
         };
+        let (gate_head_tx, gate_head) = tokio::sync::watch::channel(0);
         Ok(AppState {
+            gate_head,
+            gate_head_tx: Arc::new(gate_head_tx),
             store,
             engine: Engine::embedded()?,
             calendar: Arc::new(beian_core::calendar::WorkCalendar::embedded()?),
             login_burst: 10,
+            provider: DEFAULT_PROVIDER.to_owned(),
+            gate_token: None,
+            query_burst: 30,
             metrics,
         })
     }
@@ -91,30 +113,37 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or_default(),
     );
     let limiter = login_limit.limiter().clone();
+    // The public query is rate limited per client IP too (scraping the record).
+    let query_limit = Arc::new(
+        tower_governor::governor::GovernorConfigBuilder::default()
+            .period(QUERY_REPLENISH)
+            .burst_size(state.query_burst.max(1))
+            .finish()
+            .unwrap_or_default(),
+    );
+    let query_limiter = query_limit.limiter().clone();
+    record::spawn_gate_head_watcher(state.store.clone(), (*state.gate_head_tx).clone());
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
                 tick.tick().await;
                 limiter.retain_recent();
+                query_limiter.retain_recent();
             }
         });
     }
     let login_layer = tower_governor::GovernorLayer::new(login_limit).error_handler(|e| {
-        let mut r = Problem {
-            kind: "https://beian.invalid/problems/rate-limited",
-            title: "尝试过于频繁 / Too many attempts",
-            status: 429,
-            detail: "登录尝试过多，请稍后再试 / too many login attempts: wait and retry".into(),
-            path: None,
-        }
-        .into_response();
-        if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e {
-            if let Ok(v) = HeaderValue::from_str(&wait_time.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        r
+        too_many(
+            e,
+            "登录尝试过多，请稍后再试 / too many login attempts: wait and retry",
+        )
+    });
+    let query_layer = tower_governor::GovernorLayer::new(query_limit).error_handler(|e| {
+        too_many(
+            e,
+            "查询过于频繁，请稍后再试 / too many queries: wait and retry",
+        )
     });
     Router::new()
         .route("/healthz", get(healthz))
@@ -154,6 +183,34 @@ pub fn router(state: AppState) -> Router {
             post(registry::reject),
         )
         .route("/api/v1/registry/sms-outbox", get(registry::outbox))
+        .route(
+            "/api/v1/registry/filings",
+            post(record::record_foreign_filing),
+        )
+        .route("/api/v1/registry/revocations", post(record::revoke))
+        .route(
+            "/api/v1/products",
+            get(record::products).post(record::put_product),
+        )
+        .route(
+            "/api/v1/products/{instance}/service-numbers",
+            post(record::apply_service_number),
+        )
+        .route(
+            "/api/v1/public/query",
+            get(record::public_query).layer(query_layer),
+        )
+        .route("/api/v1/gate/snapshot", get(record::gate_snapshot))
+        .route("/api/v1/gate/changes", get(record::gate_changes))
+        .route(
+            "/api/v1/rectifications",
+            post(record::open_rectification).get(record::rectifications),
+        )
+        .route(
+            "/api/v1/rectifications/{id}/resolve",
+            post(record::resolve_rectification),
+        )
+        .route("/api/v1/jobs/run", post(record::run_jobs))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
@@ -164,6 +221,24 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A 429 problem with `Retry-After`.
+fn too_many(e: tower_governor::GovernorError, detail: &str) -> Response {
+    let mut r = Problem {
+        kind: "https://beian.invalid/problems/rate-limited",
+        title: "尝试过于频繁 / Too many attempts",
+        status: 429,
+        detail: detail.into(),
+        path: None,
+    }
+    .into_response();
+    if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e
+        && let Ok(v) = HeaderValue::from_str(&wait_time.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// Serve until the future `shutdown` completes.

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use beian_core::workflow::{
     Action, Command, OrderFacts, OrderState, Role, available_actions, transition,
 };
-use beian_rules::input::{Context, ProductRecord};
-use beian_rules::model::{Billing, FilingType};
+use beian_rules::input::{Context, FilingRecord, ProductRecord};
+use beian_rules::model::{Billing, FilingType, Provider};
 use beian_rules::{Application, Report, parse_document};
 use beian_store::{NewOrder, OrderRow, StoreError};
 use serde::Serialize;
@@ -105,46 +105,105 @@ pub(crate) async fn visible(
     }
 }
 
-/// What the store knows that the rules need.
-async fn context_for(
+/// The registrable ASCII domains of an application, each once.
+pub(crate) fn application_domains(app: &Application) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in app
+        .websites
+        .iter()
+        .flatten()
+        .flat_map(|w| w.domains.iter().flatten())
+    {
+        if let Some(r) = beian_rules::detect::registrable_ascii(d)
+            && !out.contains(&r)
+        {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// What the store knows that the rules need: the filings on record for the subject and the
+/// domains, the service numbers named (as products: one website each), orders in progress and
+/// the blacklist. A service number of an instance that belongs to another account is unknown to
+/// this applicant; one already consumed by a website of this subject stays usable for changes.
+pub(crate) async fn context_for(
     state: &AppState,
     app: &Application,
     order: Option<i64>,
+    account: &str,
 ) -> Result<Context, StoreError> {
+    let credential = app.subject_credential_number().unwrap_or_default();
+    let recorded = state
+        .store
+        .filings_for(&credential, &application_domains(app), &state.provider)
+        .await?;
+    let own_websites: Vec<&str> = recorded
+        .iter()
+        .filter(|w| w.credential == credential)
+        .map(|w| w.website_number.as_str())
+        .collect();
     let mut products = Vec::new();
     for sn in app
         .websites
         .iter()
         .flatten()
         .filter_map(|w| w.service_number.as_deref())
+        .map(str::trim)
     {
         if products
             .iter()
-            .any(|p: &ProductRecord| p.service_number == sn.trim())
+            .any(|p: &ProductRecord| p.service_number == sn)
         {
             continue;
         }
-        if let Some(p) = state.store.product(sn.trim()).await? {
-            products.push(ProductRecord {
-                service_number: p.service_number,
-                kind: p.kind,
-                region: if p.mainland {
-                    "mainland".into()
-                } else {
-                    "outside".into()
-                },
-                billing: if p.subscription {
-                    Billing::Subscription
-                } else {
-                    Billing::PayAsYouGo
-                },
-                expires: p.expires,
-                public_bandwidth: p.public_bandwidth,
-                website_quota: u32::try_from(p.quota).unwrap_or(0),
-                websites_filed: u32::try_from(p.consumed).unwrap_or(0),
-            });
+        let Some((number, p)) = state.store.service_number(sn).await? else {
+            continue;
+        };
+        if p.account.as_deref().is_some_and(|owner| owner != account) {
+            continue;
         }
+        let consumed_elsewhere = number
+            .website_number
+            .as_deref()
+            .is_some_and(|w| !own_websites.contains(&w));
+        products.push(ProductRecord {
+            service_number: number.number,
+            kind: p.kind,
+            region: if p.mainland {
+                "mainland".into()
+            } else {
+                "outside".into()
+            },
+            billing: if p.subscription {
+                Billing::Subscription
+            } else {
+                Billing::PayAsYouGo
+            },
+            expires: p.expires,
+            public_bandwidth: p.public_bandwidth,
+            website_quota: 1,
+            websites_filed: u32::from(consumed_elsewhere),
+        });
     }
+    let filings = recorded
+        .into_iter()
+        .map(|w| FilingRecord {
+            subject_name: Some(w.subject_name),
+            credential: Some(beian_rules::input::Credential {
+                kind: beian_rules::model::CredentialType::parse(&w.credential_type),
+                number: Some(w.credential),
+            }),
+            mobiles: w.mobiles,
+            domains: w.domains,
+            provider: if w.accessed_here {
+                Provider::This
+            } else {
+                Provider::Other
+            },
+            filed: Some(w.approved_at.to_offset(beian_core::sla::CHINA).date()),
+        })
+        .collect();
     let mut blacklist = beian_rules::input::Blacklist::default();
     for e in state.store.blacklist().await? {
         match e.kind.as_str() {
@@ -154,6 +213,7 @@ async fn context_for(
     }
     Ok(Context {
         products: Some(products),
+        filings: Some(filings),
         orders_in_progress: Some(state.store.credentials_in_progress(order).await?),
         blacklist: Some(blacklist),
         ..Context::default()
@@ -164,8 +224,9 @@ async fn report_for(
     state: &AppState,
     application: &Application,
     order: Option<i64>,
+    account: &str,
 ) -> Result<Report, StoreError> {
-    let ctx = context_for(state, application, order).await?;
+    let ctx = context_for(state, application, order, account).await?;
     Ok(state
         .engine
         .check(application, &ctx, beian_rules::today_in_china()))
@@ -220,7 +281,7 @@ pub(crate) async fn view(state: &AppState, caller: &Caller, o: OrderRow) -> Resp
         Ok(d) => d,
         Err(e) => return internal(format!("stored application unreadable: {e}")),
     };
-    let report = match report_for(state, &doc.application, Some(o.id)).await {
+    let report = match report_for(state, &doc.application, Some(o.id), &o.account).await {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
@@ -300,7 +361,7 @@ pub async fn create(State(state): State<Arc<AppState>>, caller: Caller, body: St
         Ok(x) => x,
         Err(r) => return r,
     };
-    let ctx = match context_for(&state, &app, None).await {
+    let ctx = match context_for(&state, &app, None, &caller.account.id.to_string()).await {
         Ok(c) => c,
         Err(e) => return internal(e),
     };
@@ -370,7 +431,7 @@ pub async fn update(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let ctx = match context_for(&state, &app, Some(id)).await {
+    let ctx = match context_for(&state, &app, Some(id), &caller.account.id.to_string()).await {
         Ok(c) => c,
         Err(e) => return internal(e),
     };
@@ -398,7 +459,16 @@ async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Re
         Err(r) => return r,
     };
     let actor = format!("account:{}", caller.account.id);
-    match step(state, &o, command, role_of(caller), &actor).await {
+    match step(
+        state,
+        &o,
+        command,
+        role_of(caller),
+        &actor,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    {
         Ok(o) => view(state, caller, o).await,
         Err(r) => r,
     }
@@ -412,13 +482,13 @@ pub(crate) async fn step(
     command: Command,
     role: Role,
     actor: &str,
+    now: OffsetDateTime,
 ) -> Result<OrderRow, Response> {
     let doc =
         parse_document(&format!("{{\"application\": {}}}", o.application)).map_err(internal)?;
-    let report = report_for(state, &doc.application, Some(o.id))
+    let report = report_for(state, &doc.application, Some(o.id), &o.account)
         .await
         .map_err(internal)?;
-    let now = OffsetDateTime::now_utc();
     let mut facts = facts(state, o, &report);
     if command == Command::CompleteVerification {
         // Until documents and face photos are uploaded and reviewed in the service (the next

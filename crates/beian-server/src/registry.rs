@@ -12,11 +12,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use beian_core::numbers::SubjectNumber;
 use beian_core::workflow::{Command, OrderState, Rejection, Role, SMS_WINDOW};
 use beian_rules::Application;
 use beian_rules::detect::normalise_credential_number;
-use beian_store::{ApprovalPlan, OrderRow, SmsChallenge, StoreError};
+use beian_rules::model::FilingType;
+use beian_store::{
+    ApprovalPlan, OrderRow, PlannedSubject, PlannedWebsite, SmsChallenge, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -121,7 +123,16 @@ pub async fn answer_sms(
     };
     let now = OffsetDateTime::now_utc();
     if now >= challenge.sent_at + SMS_WINDOW {
-        return match step(&state, &o, Command::SmsTimeout, Role::System, "registry").await {
+        return match step(
+            &state,
+            &o,
+            Command::SmsTimeout,
+            Role::System,
+            "registry",
+            now,
+        )
+        .await
+        {
             Ok(_) => problem(
                 410,
                 "核验已超时 / Verification timed out",
@@ -141,6 +152,7 @@ pub async fn answer_sms(
             Command::SmsVerified,
             Role::Administration,
             "registry",
+            now,
         )
         .await
         {
@@ -159,6 +171,7 @@ pub async fn answer_sms(
             Command::SmsFailed,
             Role::Administration,
             "registry",
+            now,
         )
         .await
         {
@@ -219,28 +232,8 @@ pub async fn approve(
             None,
         );
     };
-    let existing = match state
-        .store
-        .subject_number_for_credential(&o.credential)
-        .await
-    {
-        Ok(n) => n.and_then(|t| t.parse::<SubjectNumber>().ok()),
-        Err(e) => return internal(e),
-    };
     let now = OffsetDateTime::now_utc();
-    let plan = ApprovalPlan {
-        province,
-        abbr,
-        year: now.to_offset(beian_core::sla::CHINA).year(),
-        existing_subject: existing,
-        service_numbers: app
-            .websites
-            .iter()
-            .flatten()
-            .filter_map(|w| w.service_number.as_deref())
-            .map(|s| s.trim().to_owned())
-            .collect(),
-    };
+    let plan = approval_plan(&state, &o, &app, province, abbr, now);
     match state
         .store
         .approve_order(
@@ -265,6 +258,26 @@ pub async fn approve(
             ),
             None,
         ),
+        Err(StoreError::DomainOnRecord(d)) => problem(
+            409,
+            "域名已备案 / Domain on record",
+            format!("{d} is on record under another website: cancel or transfer that filing first"),
+            None,
+        ),
+        Err(StoreError::NotOnRecord(what)) => problem(
+            409,
+            "备案信息不存在 / Not on record",
+            format!(
+                "{what} is not on record: this change, transfer or cancellation has nothing to apply to"
+            ),
+            None,
+        ),
+        Err(StoreError::UnknownProduct(sn)) => problem(
+            409,
+            "备案服务号无效 / Unknown service number",
+            format!("{sn} is not a service number"),
+            None,
+        ),
         Err(StoreError::NotInAdministrationReview(_)) => problem(
             409,
             "不在管局审核中 / Not in administration review",
@@ -272,6 +285,72 @@ pub async fn approve(
             None,
         ),
         Err(e) => store_error(e),
+    }
+}
+
+/// What approving order `o` applies to the record, from its application.
+pub(crate) fn approval_plan(
+    state: &AppState,
+    o: &OrderRow,
+    app: &Application,
+    province: u8,
+    abbr: char,
+    now: OffsetDateTime,
+) -> ApprovalPlan {
+    let subject = app.subject.as_ref();
+    let admin_mobile = subject
+        .and_then(|s| s.admin.as_ref())
+        .and_then(|a| a.mobile.as_deref())
+        .map(|m| m.trim().to_owned());
+    ApprovalPlan {
+        filing_type: FilingType::parse(&o.filing_type).unwrap_or(FilingType::Initial),
+        province,
+        abbr,
+        year: now.to_offset(beian_core::sla::CHINA).year(),
+        provider: state.provider.clone(),
+        account: Some(o.account.clone()),
+        subject: PlannedSubject {
+            nature: subject
+                .and_then(|s| s.nature)
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+            name: subject
+                .and_then(|s| s.name.as_deref())
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            credential_type: subject
+                .and_then(|s| s.credential.as_ref())
+                .and_then(|c| c.kind)
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+            credential: o.credential.clone(),
+            mobiles: admin_mobile.into_iter().collect(),
+        },
+        websites: app
+            .websites
+            .iter()
+            .flatten()
+            .map(|w| {
+                let mut domains: Vec<String> = Vec::new();
+                for d in w.domains.iter().flatten() {
+                    if let Some(r) = beian_rules::detect::registrable_ascii(d)
+                        && !domains.contains(&r)
+                    {
+                        domains.push(r);
+                    }
+                }
+                PlannedWebsite {
+                    name: w.name.as_deref().unwrap_or("").trim().to_owned(),
+                    domains,
+                    service_number: w
+                        .service_number
+                        .as_deref()
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty()),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -326,6 +405,7 @@ pub async fn reject(
         command,
         role_of(&caller),
         &format!("account:{}", caller.account.id),
+        OffsetDateTime::now_utc(),
     )
     .await
     {

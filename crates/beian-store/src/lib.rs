@@ -44,6 +44,10 @@ pub enum StoreError {
     ApprovalNeedsPlan,
     #[error("order {0} is not in administration review")]
     NotInAdministrationReview(i64),
+    #[error("domain {0} is on record already")]
+    DomainOnRecord(String),
+    #[error("{0} is not on record")]
+    NotOnRecord(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -83,9 +87,13 @@ const WEBSITE_NEXT: &str =
     "UPDATE subject_numbers SET last_site = last_site + 1 WHERE number = $1 RETURNING last_site";
 const WEBSITE_NUMBER_INSERT: &str =
     "INSERT INTO website_numbers (subject_number, n, number, issued_at) VALUES ($1, $2, $3, $4)";
-const CONSUME: &str = "UPDATE products SET consumed = consumed + 1 WHERE service_number = $1 AND consumed < quota \
+/// Consume a service number for good: it is named by exactly one approved website.
+const SN_CONSUME: &str = "UPDATE service_numbers SET website_number = $2, consumed_at = $3 \
+     WHERE number = $1 AND website_number IS NULL RETURNING instance_id";
+/// Count the consumption on the instance, never past its quota.
+const INSTANCE_CONSUME: &str = "UPDATE products SET consumed = consumed + 1 WHERE instance_id = $1 AND consumed < quota \
      RETURNING quota - consumed AS remaining";
-const PRODUCT_EXISTS: &str = "SELECT 1 FROM products WHERE service_number = $1";
+const SN_EXISTS: &str = "SELECT 1 FROM service_numbers WHERE number = $1";
 const HISTORY_INSERT: &str = "INSERT INTO history (subject, actor, action, from_state, to_state, reasons, note, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
@@ -143,17 +151,110 @@ macro_rules! issue_website_in {
     }};
 }
 
+/// Consume service number `$sn` for website `$website` inside the open transaction `$tx`:
+/// exactly one of any number of concurrent callers takes it. Evaluates to the instance's
+/// remaining count; returns `QuotaExhausted` (already consumed, or the instance is full) or
+/// `UnknownProduct` from the enclosing function otherwise.
+macro_rules! consume_in {
+    ($tx:expr, $sn:expr, $website:expr, $now:expr) => {{
+        let taken = sqlx::query(SN_CONSUME)
+            .bind($sn)
+            .bind($website)
+            .bind($now)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(taken) = taken else {
+            let exists = sqlx::query(SN_EXISTS)
+                .bind($sn)
+                .fetch_optional(&mut *$tx)
+                .await?
+                .is_some();
+            return Err(if exists {
+                StoreError::QuotaExhausted($sn.to_owned())
+            } else {
+                StoreError::UnknownProduct($sn.to_owned())
+            });
+        };
+        let instance: String = taken.try_get("instance_id")?;
+        let remaining: i32 = sqlx::query(INSTANCE_CONSUME)
+            .bind(&instance)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .ok_or_else(|| StoreError::QuotaExhausted($sn.to_owned()))?
+            .try_get("remaining")?;
+        remaining
+    }};
+}
+
 /// A product instance as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductRow {
-    pub service_number: String,
+    /// The instance (实例) ID.
+    pub instance_id: String,
+    /// The owner's account ID (`None`: not assigned to an applicant).
+    pub account: Option<String>,
     pub kind: String,
     pub mainland: bool,
     pub subscription: bool,
     pub public_bandwidth: bool,
     pub expires: time::Date,
+    /// Service numbers this instance may be given.
     pub quota: i32,
+    /// Service numbers given so far (≤ quota).
+    pub issued: i32,
+    /// Service numbers consumed by approved websites (never decreases).
     pub consumed: i32,
+}
+
+/// A service number (备案服务号) as stored; its state is derived (see `beian-server`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceNumberRow {
+    pub number: String,
+    pub instance_id: String,
+    /// The website that consumed it, for good.
+    pub website_number: Option<String>,
+    pub issued_at: OffsetDateTime,
+}
+
+const PRODUCT_COLUMNS: &str = "products.instance_id, products.account, products.kind, products.mainland, products.subscription, \
+     products.public_bandwidth, products.expires, products.quota, products.issued, products.consumed";
+
+fn product_from_row<R: Row>(r: &R) -> Result<ProductRow, StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'v> i32: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> bool: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> String: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> Option<String>: sqlx::Decode<'v, R::Database>,
+    for<'v> time::Date: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ProductRow {
+        instance_id: r.try_get("instance_id")?,
+        account: r.try_get("account")?,
+        kind: r.try_get("kind")?,
+        mainland: r.try_get("mainland")?,
+        subscription: r.try_get("subscription")?,
+        public_bandwidth: r.try_get("public_bandwidth")?,
+        expires: r.try_get("expires")?,
+        quota: r.try_get("quota")?,
+        issued: r.try_get("issued")?,
+        consumed: r.try_get("consumed")?,
+    })
+}
+
+fn service_number_from_row<R: Row>(r: &R) -> Result<ServiceNumberRow, StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'v> String: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+    for<'v> Option<String>: sqlx::Decode<'v, R::Database>,
+    for<'v> OffsetDateTime: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ServiceNumberRow {
+        number: r.try_get("number")?,
+        instance_id: r.try_get("instance_id")?,
+        website_number: r.try_get("website_number")?,
+        issued_at: r.try_get("issued_at")?,
+    })
 }
 
 /// One entry of the audit history.
@@ -268,22 +369,24 @@ impl Store {
         })
     }
 
-    /// Create or update a product instance (quota and consumption are never lowered here).
+    /// Create or update a product instance (quota, issue and consumption are never lowered here).
     pub async fn put_product(&self, p: &ProductRow) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO products (service_number, kind, mainland, subscription, public_bandwidth, expires, quota, consumed) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (service_number) DO UPDATE SET kind = excluded.kind, mainland = excluded.mainland, \
+                "INSERT INTO products (instance_id, account, kind, mainland, subscription, public_bandwidth, expires, quota, issued, consumed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (instance_id) DO UPDATE SET account = excluded.account, kind = excluded.kind, mainland = excluded.mainland, \
                  subscription = excluded.subscription, public_bandwidth = excluded.public_bandwidth, expires = excluded.expires",
             )
-            .bind(&p.service_number)
+            .bind(&p.instance_id)
+            .bind(&p.account)
             .bind(&p.kind)
             .bind(p.mainland)
             .bind(p.subscription)
             .bind(p.public_bandwidth)
             .bind(p.expires)
             .bind(p.quota)
+            .bind(p.issued)
             .bind(p.consumed)
             .execute(pool)
             .await?;
@@ -291,54 +394,143 @@ impl Store {
         })
     }
 
-    pub async fn product(&self, service_number: &str) -> Result<Option<ProductRow>, StoreError> {
+    /// One instance.
+    pub async fn product(&self, instance_id: &str) -> Result<Option<ProductRow>, StoreError> {
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE instance_id = $1");
         on_pool!(self, pool => {
-            let row = sqlx::query(
-                "SELECT service_number, kind, mainland, subscription, public_bandwidth, expires, quota, consumed \
-                 FROM products WHERE service_number = $1",
-            )
-            .bind(service_number)
-            .fetch_optional(pool)
-            .await?;
-            match row {
+            match sqlx::query(&sql).bind(instance_id).fetch_optional(pool).await? {
                 None => Ok(None),
-                Some(r) => Ok(Some(ProductRow {
-                    service_number: r.try_get("service_number")?,
-                    kind: r.try_get("kind")?,
-                    mainland: r.try_get("mainland")?,
-                    subscription: r.try_get("subscription")?,
-                    public_bandwidth: r.try_get("public_bandwidth")?,
-                    expires: r.try_get("expires")?,
-                    quota: r.try_get("quota")?,
-                    consumed: r.try_get("consumed")?,
-                })),
+                Some(r) => Ok(Some(product_from_row(&r)?)),
             }
         })
     }
 
-    /// Consume one service number of a product: exactly one of any number of concurrent callers
-    /// takes the last one. Returns the number left.
-    pub async fn consume_service_number(&self, service_number: &str) -> Result<i32, StoreError> {
+    /// The instances of an account (`None`: every instance), by ID.
+    pub async fn products_of(&self, account: Option<&str>) -> Result<Vec<ProductRow>, StoreError> {
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE $1 IS NULL OR account = $1 ORDER BY instance_id"
+        );
         on_pool!(self, pool => {
-            let row = sqlx::query(CONSUME)
-            .bind(service_number)
-            .fetch_optional(pool)
+            let rows = sqlx::query(&sql).bind(account).fetch_all(pool).await?;
+            rows.iter().map(product_from_row).collect()
+        })
+    }
+
+    /// Give an instance its next service number (`{instance}-{n}`), never more than its quota:
+    /// of concurrent requests for the last one exactly one succeeds.
+    pub async fn issue_service_number(
+        &self,
+        instance_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(
+                "UPDATE products SET issued = issued + 1 WHERE instance_id = $1 AND issued < quota RETURNING issued",
+            )
+            .bind(instance_id)
+            .fetch_optional(&mut *tx)
             .await?;
-            match row {
-                Some(r) => Ok(r.try_get("remaining")?),
-                None => {
-                    let exists = sqlx::query(PRODUCT_EXISTS)
-                        .bind(service_number)
-                        .fetch_optional(pool)
-                        .await?
-                        .is_some();
-                    if exists {
-                        Err(StoreError::QuotaExhausted(service_number.to_owned()))
-                    } else {
-                        Err(StoreError::UnknownProduct(service_number.to_owned()))
-                    }
-                }
+            let Some(row) = row else {
+                let exists = sqlx::query("SELECT 1 FROM products WHERE instance_id = $1")
+                    .bind(instance_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+                return Err(if exists {
+                    StoreError::QuotaExhausted(instance_id.to_owned())
+                } else {
+                    StoreError::UnknownProduct(instance_id.to_owned())
+                });
+            };
+            let n: i32 = row.try_get("issued")?;
+            let number = format!("{instance_id}-{n}");
+            sqlx::query("INSERT INTO service_numbers (number, instance_id, issued_at) VALUES ($1, $2, $3)")
+                .bind(&number)
+                .bind(instance_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(number)
+        })
+    }
+
+    /// Record a service number with a given text (demo data and imports from a billing system);
+    /// counts against the instance's quota like [`Store::issue_service_number`].
+    pub async fn put_service_number(
+        &self,
+        number: &str,
+        instance_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let raised = sqlx::query("UPDATE products SET issued = issued + 1 WHERE instance_id = $1 AND issued < quota")
+                .bind(instance_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if raised == 0 {
+                return Err(StoreError::QuotaExhausted(instance_id.to_owned()));
             }
+            sqlx::query("INSERT INTO service_numbers (number, instance_id, issued_at) VALUES ($1, $2, $3)")
+                .bind(number)
+                .bind(instance_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// A service number with its instance.
+    pub async fn service_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<(ServiceNumberRow, ProductRow)>, StoreError> {
+        let sql = format!(
+            "SELECT s.number, s.website_number, s.issued_at, {PRODUCT_COLUMNS} FROM service_numbers s \
+             JOIN products ON products.instance_id = s.instance_id WHERE s.number = $1"
+        );
+        on_pool!(self, pool => {
+            match sqlx::query(&sql).bind(number).fetch_optional(pool).await? {
+                None => Ok(None),
+                Some(r) => Ok(Some((service_number_from_row(&r)?, product_from_row(&r)?))),
+            }
+        })
+    }
+
+    /// The service numbers of an instance, in issue order.
+    pub async fn service_numbers_of(
+        &self,
+        instance_id: &str,
+    ) -> Result<Vec<ServiceNumberRow>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT number, instance_id, website_number, issued_at FROM service_numbers WHERE instance_id = $1 ORDER BY issued_at, number",
+            )
+            .bind(instance_id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(service_number_from_row).collect()
+        })
+    }
+
+    /// Consume a service number for a website, atomically. Returns the instance's service
+    /// numbers left unconsumed.
+    pub async fn consume_service_number(
+        &self,
+        service_number: &str,
+        website_number: &str,
+        now: OffsetDateTime,
+    ) -> Result<i32, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let remaining = consume_in!(tx, service_number, website_number, now);
+            tx.commit().await?;
+            Ok(remaining)
         })
     }
 
@@ -398,9 +590,14 @@ mod accounts;
 mod blacklist;
 mod idempotency;
 mod orders;
+mod record;
 mod sms;
 pub use accounts::AccountRow;
 pub use blacklist::{BlacklistEntry, BlacklistKind};
 pub use idempotency::Claim;
-pub use orders::{Approval, ApprovalPlan, NewOrder, OrderRow};
+pub use orders::{NewOrder, OrderRow};
+pub use record::{
+    Approval, ApprovalPlan, GateChange, PlannedSubject, PlannedWebsite, QueryBy, RecordedWebsite,
+    Rectification,
+};
 pub use sms::{SmsChallenge, SmsMessage};

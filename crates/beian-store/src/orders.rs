@@ -1,21 +1,17 @@
 //! Orders: state transitions decided by `beian_core::workflow::transition` and applied here in one
-//! transaction with their history entry, under an optimistic version; and the approval, which
-//! issues numbers and consumes service numbers all-or-nothing.
+//! transaction with their history entry, under an optimistic version. The approval, which
+//! applies a filing to the record, is in `record.rs`.
 //!
 //! Every transaction starts with its write (a conditional `UPDATE … WHERE version = $n`), so that
 //! on SQLite concurrent writers queue on the busy timeout instead of failing to upgrade a read lock,
 //! and on both databases the loser of a race sees zero rows and gets `Conflict`.
 
-use beian_core::numbers::{SubjectNumber, WebsiteNumber};
 use beian_core::workflow::{Effect, OrderState, Transition};
 use beian_rules::model::FilingType;
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{
-    CONSUME, COUNTER_NEXT, COUNTER_ROW, HISTORY_INSERT, PRODUCT_EXISTS, Pool,
-    SUBJECT_NUMBER_INSERT, Store, StoreError, WEBSITE_NEXT, WEBSITE_NUMBER_INSERT,
-};
+use super::{HISTORY_INSERT, Pool, Store, StoreError};
 
 /// A new draft order.
 #[derive(Debug, Clone)]
@@ -46,25 +42,6 @@ pub struct OrderRow {
     pub uploads_started: bool,
     pub verification_complete: bool,
     pub subject_number: Option<String>,
-}
-
-/// What an approval issues: the subject number (kept when the subject already has one) and one
-/// website number and one service number per website.
-#[derive(Debug, Clone)]
-pub struct ApprovalPlan {
-    pub province: u8,
-    pub abbr: char,
-    pub year: i32,
-    pub existing_subject: Option<SubjectNumber>,
-    /// The service number each approved website consumes, in website order.
-    pub service_numbers: Vec<String>,
-}
-
-/// The numbers an approval issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Approval {
-    pub subject: SubjectNumber,
-    pub websites: Vec<WebsiteNumber>,
 }
 
 const ORDER_COLUMNS: &str = "id, account, filing_type, province, credential, state, in_progress, version, application, \
@@ -323,89 +300,6 @@ impl Store {
             }
             tx.commit().await?;
             Ok(order)
-        })
-    }
-
-    /// Approve order `id` (read at `expected_version`, in administration review): issue the
-    /// subject number unless it has one, one website number per website, consume one service
-    /// number per website, set the order approved and record it, all or nothing. Of any number of
-    /// concurrent approvals of one order exactly one succeeds (the others get `Conflict`); of
-    /// orders racing for the last service number exactly one succeeds (the others get
-    /// `QuotaExhausted` and stay in review, with nothing issued).
-    pub async fn approve_order(
-        &self,
-        id: i64,
-        expected_version: i32,
-        plan: &ApprovalPlan,
-        actor: &str,
-        now: OffsetDateTime,
-    ) -> Result<Approval, StoreError> {
-        let province = i16::from(plan.province);
-        let base = i64::from(plan.year) * 1_000_000;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            // Claim the order first: the write serialises concurrent approvals.
-            let claimed = sqlx::query(
-                "UPDATE orders SET version = version + 1 WHERE id = $1 AND version = $2 AND state = 'administration_review' \
-                 RETURNING subject_number",
-            )
-            .bind(id)
-            .bind(expected_version)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(claimed) = claimed else {
-                let state: Option<String> =
-                    sqlx::query("SELECT state FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.map(|r| r.try_get("state")).transpose()?;
-                return Err(match state {
-                    None => StoreError::OrderNotFound(id),
-                    Some(s) if s != "administration_review" => StoreError::NotInAdministrationReview(id),
-                    Some(_) => StoreError::Conflict(id),
-                });
-            };
-            let on_order: Option<String> = claimed.try_get("subject_number")?;
-            let existing = match (&plan.existing_subject, on_order) {
-                (Some(s), _) => Some(s.clone()),
-                (None, Some(text)) => Some(text.parse::<SubjectNumber>().map_err(|e| sqlx::Error::Decode(e.to_string().into()))?),
-                (None, None) => None,
-            };
-            let subject = match existing {
-                Some(s) => s,
-                None => issue_subject_in!(tx, province, base, plan.abbr, now),
-            };
-            let subject_text = subject.to_string();
-            let mut websites = Vec::with_capacity(plan.service_numbers.len());
-            for sn in &plan.service_numbers {
-                let consumed = sqlx::query(CONSUME).bind(sn).fetch_optional(&mut *tx).await?;
-                if consumed.is_none() {
-                    let exists = sqlx::query(PRODUCT_EXISTS).bind(sn).fetch_optional(&mut *tx).await?.is_some();
-                    // Dropping the transaction rolls everything back, the claim included.
-                    return Err(if exists { StoreError::QuotaExhausted(sn.clone()) } else { StoreError::UnknownProduct(sn.clone()) });
-                }
-                let number = issue_website_in!(tx, subject, now);
-                websites.push(number);
-            }
-            sqlx::query(
-                "UPDATE orders SET state = 'approved', in_progress = FALSE, subject_number = $1, updated_at = $2 WHERE id = $3",
-            )
-            .bind(&subject_text)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let numbers = websites.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-            sqlx::query(HISTORY_INSERT)
-                .bind(format!("order:{id}"))
-                .bind(actor)
-                .bind("AdministrationApprove")
-                .bind(Some("administration_review"))
-                .bind(Some("approved"))
-                .bind("")
-                .bind(format!("{subject_text} {numbers}"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(Approval { subject, websites })
         })
     }
 }

@@ -81,16 +81,26 @@ macro_rules! contract {
     };
 }
 
-fn product(sn: &str, quota: i32, consumed: i32) -> ProductRow {
+fn product(instance: &str, quota: i32) -> ProductRow {
     ProductRow {
-        service_number: sn.into(),
+        instance_id: instance.into(),
+        account: None,
         kind: "ecs".into(),
         mainland: true,
         subscription: true,
         public_bandwidth: true,
         expires: date!(2027 - 06 - 01),
         quota,
-        consumed,
+        issued: 0,
+        consumed: 0,
+    }
+}
+
+/// An instance with the given service numbers.
+async fn instance_with(store: &Store, instance: &str, quota: i32, numbers: &[&str]) {
+    store.put_product(&product(instance, quota)).await.unwrap();
+    for n in numbers {
+        store.put_service_number(n, instance, NOW).await.unwrap();
     }
 }
 
@@ -178,14 +188,16 @@ contract!(
 );
 
 contract!(
-    fifty_parallel_approvals_for_the_last_service_number,
+    fifty_parallel_consumptions_of_the_last_service_number,
     |store: Store| async move {
-        store.put_product(&product("SN-LAST", 5, 4)).await.unwrap();
+        instance_with(&store, "INS-LAST", 1, &["SN-LAST"]).await;
         let mut tasks = Vec::new();
-        for _ in 0..50 {
+        for i in 0..50 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                store.consume_service_number("SN-LAST").await
+                store
+                    .consume_service_number("SN-LAST", &format!("W{i}"), NOW)
+                    .await
             }));
         }
         let mut won = 0;
@@ -204,9 +216,45 @@ contract!(
             }
         }
         assert_eq!((won, refused), (1, 49));
-        assert_eq!(store.product("SN-LAST").await.unwrap().unwrap().consumed, 5);
+        assert_eq!(
+            store.product("INS-LAST").await.unwrap().unwrap().consumed,
+            1
+        );
         assert!(matches!(
-            store.consume_service_number("SN-NONE").await,
+            store.consume_service_number("SN-NONE", "W", NOW).await,
+            Err(StoreError::UnknownProduct(_))
+        ));
+    }
+);
+
+contract!(
+    an_instance_is_given_at_most_its_quota_of_service_numbers,
+    |store: Store| async move {
+        store.put_product(&product("INS-Q", 5)).await.unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.issue_service_number("INS-Q", NOW).await
+            }));
+        }
+        let mut numbers = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(n) => numbers.push(n),
+                Err(StoreError::QuotaExhausted(_)) => {}
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+        numbers.sort();
+        assert_eq!(
+            numbers,
+            vec!["INS-Q-1", "INS-Q-2", "INS-Q-3", "INS-Q-4", "INS-Q-5"]
+        );
+        assert_eq!(store.product("INS-Q").await.unwrap().unwrap().issued, 5);
+        assert_eq!(store.service_numbers_of("INS-Q").await.unwrap().len(), 5);
+        assert!(matches!(
+            store.issue_service_number("INS-NONE", NOW).await,
             Err(StoreError::UnknownProduct(_))
         ));
     }
@@ -215,26 +263,34 @@ contract!(
 contract!(
     consumed_service_numbers_are_never_restored,
     |store: Store| async move {
-        store.put_product(&product("SN-1", 5, 0)).await.unwrap();
-        store.consume_service_number("SN-1").await.unwrap();
-        assert!(
-            store
-                .execute_raw("UPDATE products SET consumed = 0 WHERE service_number = 'SN-1'")
-                .await
-                .is_err()
-        );
-        assert!(
-            store
-                .execute_raw("UPDATE products SET consumed = 9 WHERE service_number = 'SN-1'")
-                .await
-                .is_err()
-        );
-        // Updating the product's facts keeps its consumption.
-        let mut p = product("SN-1", 5, 0);
+        instance_with(&store, "INS-1", 5, &["SN-1"]).await;
+        store
+            .consume_service_number("SN-1", "W1", NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.consume_service_number("SN-1", "W2", NOW).await,
+            Err(StoreError::QuotaExhausted(_))
+        ));
+        for sql in [
+            "UPDATE products SET consumed = 0 WHERE instance_id = 'INS-1'",
+            "UPDATE products SET consumed = 9 WHERE instance_id = 'INS-1'",
+            "UPDATE service_numbers SET website_number = NULL WHERE number = 'SN-1'",
+            "UPDATE service_numbers SET website_number = 'W9' WHERE number = 'SN-1'",
+        ] {
+            assert!(store.execute_raw(sql).await.is_err(), "{sql} was allowed");
+        }
+        // Updating the instance's facts keeps its consumption.
+        let mut p = product("INS-1", 5);
         p.public_bandwidth = false;
         store.put_product(&p).await.unwrap();
-        let stored = store.product("SN-1").await.unwrap().unwrap();
-        assert_eq!((stored.consumed, stored.public_bandwidth), (1, false));
+        let stored = store.product("INS-1").await.unwrap().unwrap();
+        assert_eq!(
+            (stored.consumed, stored.issued, stored.public_bandwidth),
+            (1, 1, false)
+        );
+        let (n, _) = store.service_number("SN-1").await.unwrap().unwrap();
+        assert_eq!(n.website_number.as_deref(), Some("W1"));
     }
 );
 
@@ -284,7 +340,7 @@ async fn unsupported_urls_are_refused() {
 
 use beian_core::workflow::{Command, OrderFacts, OrderState, Rejection, Role, transition};
 use beian_rules::model::{FilingType, ReasonCode};
-use beian_store::{ApprovalPlan, NewOrder, OrderRow};
+use beian_store::{ApprovalPlan, NewOrder, OrderRow, PlannedSubject, PlannedWebsite};
 
 fn new_order(credential: &str) -> NewOrder {
     NewOrder {
@@ -341,13 +397,35 @@ async fn to_review(store: &Store, credential: &str) -> OrderRow {
         .unwrap()
 }
 
-fn plan(service_numbers: &[&str]) -> ApprovalPlan {
+/// An initial filing of subject `credential` with one website per service number, each with a
+/// domain of its own.
+fn plan(credential: &str, service_numbers: &[&str]) -> ApprovalPlan {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     ApprovalPlan {
+        filing_type: FilingType::Initial,
         province: 33,
         abbr: '浙',
         year: 2026,
-        existing_subject: None,
-        service_numbers: service_numbers.iter().map(|s| (*s).to_owned()).collect(),
+        provider: "this".into(),
+        account: Some("acct-1".into()),
+        subject: PlannedSubject {
+            nature: "enterprise".into(),
+            name: format!("主体{credential}"),
+            credential_type: "uscc".into(),
+            credential: credential.into(),
+            mobiles: vec![],
+        },
+        websites: service_numbers
+            .iter()
+            .map(|sn| PlannedWebsite {
+                name: "网站".into(),
+                domains: vec![format!(
+                    "site{}.cn",
+                    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                )],
+                service_number: Some((*sn).to_owned()),
+            })
+            .collect(),
     }
 }
 
@@ -462,14 +540,14 @@ contract!(
 contract!(
     approval_issues_numbers_and_consumes_service_numbers,
     |store: Store| async move {
-        store.put_product(&product("SN-A", 5, 0)).await.unwrap();
+        instance_with(&store, "INS-A", 5, &["SN-A1", "SN-A2", "SN-A3"]).await;
         let o = to_review(&store, "91330106MA2B3C4D5D").await;
         assert_eq!(o.state, OrderState::AdministrationReview);
         let approval = store
             .approve_order(
                 o.id,
                 o.version,
-                &plan(&["SN-A", "SN-A"]),
+                &plan("91330106MA2B3C4D5D", &["SN-A1", "SN-A2"]),
                 "administration",
                 NOW,
             )
@@ -489,18 +567,24 @@ contract!(
             (row.state, row.in_progress, row.subject_number.as_deref()),
             (OrderState::Approved, false, Some("浙ICP备2026000001号"))
         );
-        assert_eq!(store.product("SN-A").await.unwrap().unwrap().consumed, 2);
+        assert_eq!(store.product("INS-A").await.unwrap().unwrap().consumed, 2);
         // Approving again is refused.
         assert!(matches!(
             store
-                .approve_order(o.id, row.version, &plan(&["SN-A"]), "administration", NOW)
+                .approve_order(
+                    o.id,
+                    row.version,
+                    &plan("91330106MA2B3C4D5D", &["SN-A3"]),
+                    "administration",
+                    NOW
+                )
                 .await,
             Err(StoreError::NotInAdministrationReview(_))
         ));
         // A new website for the same subject keeps the subject number.
         let o2 = to_review(&store, "91330106MA2B3C4D5D").await;
-        let mut p = plan(&["SN-A"]);
-        p.existing_subject = Some(approval.subject.clone());
+        let mut p = plan("91330106MA2B3C4D5D", &["SN-A3"]);
+        p.filing_type = FilingType::AddWebsite;
         let second = store
             .approve_order(o2.id, o2.version, &p, "administration", NOW)
             .await
@@ -512,7 +596,7 @@ contract!(
 contract!(
     two_administrators_approving_one_order_at_once,
     |store: Store| async move {
-        store.put_product(&product("SN-B", 5, 0)).await.unwrap();
+        instance_with(&store, "INS-B", 5, &["SN-B"]).await;
         let o = to_review(&store, "91330106MA2B3C4D5D").await;
         let mut tasks = Vec::new();
         for _ in 0..10 {
@@ -520,7 +604,13 @@ contract!(
             let (id, version) = (o.id, o.version);
             tasks.push(tokio::spawn(async move {
                 store
-                    .approve_order(id, version, &plan(&["SN-B"]), "administration", NOW)
+                    .approve_order(
+                        id,
+                        version,
+                        &plan("91330106MA2B3C4D5D", &["SN-B"]),
+                        "administration",
+                        NOW,
+                    )
                     .await
             }));
         }
@@ -533,7 +623,7 @@ contract!(
             }
         }
         assert_eq!(ok, 1);
-        assert_eq!(store.product("SN-B").await.unwrap().unwrap().consumed, 1);
+        assert_eq!(store.product("INS-B").await.unwrap().unwrap().consumed, 1);
         assert_eq!(
             store
                 .issue_subject_number(33, '浙', 2026, NOW)
@@ -548,7 +638,7 @@ contract!(
 contract!(
     orders_racing_for_the_last_service_number,
     |store: Store| async move {
-        store.put_product(&product("SN-LAST", 5, 4)).await.unwrap();
+        instance_with(&store, "INS-LAST", 5, &["SN-LAST"]).await;
         let mut orders = Vec::new();
         for i in 0..20 {
             orders.push(to_review(&store, &format!("CRED{i:04}")).await);
@@ -556,10 +646,16 @@ contract!(
         let mut tasks = Vec::new();
         for o in &orders {
             let store = store.clone();
-            let (id, version) = (o.id, o.version);
+            let (id, version, credential) = (o.id, o.version, o.credential.clone());
             tasks.push(tokio::spawn(async move {
                 store
-                    .approve_order(id, version, &plan(&["SN-LAST"]), "administration", NOW)
+                    .approve_order(
+                        id,
+                        version,
+                        &plan(&credential, &["SN-LAST"]),
+                        "administration",
+                        NOW,
+                    )
                     .await
             }));
         }
@@ -572,7 +668,10 @@ contract!(
             }
         }
         assert_eq!(won.len(), 1);
-        assert_eq!(store.product("SN-LAST").await.unwrap().unwrap().consumed, 5);
+        assert_eq!(
+            store.product("INS-LAST").await.unwrap().unwrap().consumed,
+            1
+        );
         let mut approved = 0;
         for o in &orders {
             let row = store.order(o.id).await.unwrap().unwrap();

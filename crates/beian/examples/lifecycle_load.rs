@@ -61,19 +61,27 @@ async fn main() {
         )
         .await
         .unwrap();
-    store
-        .put_product(&beian_store::ProductRow {
-            service_number: "SN0100".into(),
-            kind: "ecs".into(),
-            mainland: true,
-            subscription: true,
-            public_bandwidth: true,
-            expires: time::macros::date!(2099 - 01 - 01),
-            quota: i32::MAX,
-            consumed: 0,
-        })
-        .await
-        .unwrap();
+    // Each load applicant owns one instance with room for every lifecycle it will run.
+    for c in 0..clients {
+        let login = format!("load-applicant-{c}");
+        token(&client, &base, &login).await;
+        let (account, _) = store.account_by_login(&login).await.unwrap().unwrap();
+        store
+            .put_product(&beian_store::ProductRow {
+                instance_id: format!("i-load-{c}"),
+                account: Some(account.id.to_string()),
+                kind: "ecs".into(),
+                mainland: true,
+                subscription: true,
+                public_bandwidth: true,
+                expires: time::macros::date!(2099 - 01 - 01),
+                quota: i32::MAX,
+                issued: 0,
+                consumed: 0,
+            })
+            .await
+            .unwrap();
+    }
     store.close().await;
 
     let done = Arc::new(AtomicU64::new(0));
@@ -116,6 +124,29 @@ async fn main() {
                     beian_rules::validate::mod11_2_check(body17.as_bytes()).unwrap() as char;
                 let id = format!("{body17}{check}");
                 let mut app = doc["application"].clone();
+                // A domain of its own per lifecycle, and a service number applied for.
+                *app.pointer_mut("/websites/0/domains").unwrap() =
+                    serde_json::json!([format!("load{n}.cn")]);
+                *app.pointer_mut("/websites/0/homepage").unwrap() =
+                    serde_json::json!(format!("www.load{n}.cn"));
+                let sn: Option<String> = async {
+                    let r: serde_json::Value = client
+                        .post(format!("{base}/api/v1/products/i-load-{c}/service-numbers"))
+                        .bearer_auth(&applicant)
+                        .send()
+                        .await
+                        .ok()?
+                        .json()
+                        .await
+                        .ok()?;
+                    Some(r["service_number"].as_str()?.to_owned())
+                }
+                .await;
+                let Some(sn) = sn else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                *app.pointer_mut("/websites/0/service_number").unwrap() = serde_json::json!(sn);
                 for p in [
                     "/subject/credential/number",
                     "/subject/admin/credential/number",

@@ -1,15 +1,18 @@
 //! `beian demo`: the server with a demo data set, so that a newcomer sees the system at work:
-//! staff accounts, applicants with orders at several stages, products with service numbers.
+//! staff accounts, applicants with orders at several stages, products with service numbers, and
+//! another provider's filing on the national record (for transfers).
 //! Seeding is skipped when the database already holds the demo accounts.
 
 use anyhow::{Context as _, Result};
 use beian_core::workflow::{Command, OrderFacts, Role, transition};
 use beian_rules::model::FilingType;
-use beian_store::{NewOrder, OrderRow, ProductRow, Store};
+use beian_store::{
+    ApprovalPlan, NewOrder, OrderRow, PlannedSubject, PlannedWebsite, ProductRow, Store,
+};
 use time::OffsetDateTime;
 
 /// A demo login: (login, password, role, display name).
-pub const LOGINS: [(&str, &str, &str, &str); 5] = [
+pub const LOGINS: [(&str, &str, &str, &str); 6] = [
     ("reviewer", "demo-reviewer-pass", "reviewer", "审核员 王静"),
     (
         "supervisor",
@@ -24,6 +27,12 @@ pub const LOGINS: [(&str, &str, &str, &str); 5] = [
         "杭州云帆科技有限公司",
     ),
     ("liming", "demo-applicant-pass", "applicant", "李明"),
+    (
+        "guanju",
+        "demo-administration-pass",
+        "administration",
+        "内置管局 审核员",
+    ),
     ("wangfang", "demo-applicant-pass", "applicant", "王芳"),
 ];
 
@@ -58,27 +67,35 @@ pub async fn seed(store: &Store) -> Result<()> {
         let account = store.create_account(login, &hash, role, name, now).await?;
         ids.push((login, account.id));
     }
-    for (sn, quota, consumed) in [("SN0001", 5, 0), ("SN0100", 5, 2), ("SN0200", 5, 4)] {
-        store
-            .put_product(&ProductRow {
-                service_number: sn.into(),
-                kind: "ecs".into(),
-                mainland: true,
-                subscription: true,
-                public_bandwidth: true,
-                expires: (now + time::Duration::days(400)).date(),
-                quota,
-                consumed,
-            })
-            .await?;
-    }
     for (login, example) in EXAMPLES {
         let account = ids
             .iter()
             .find(|(l, _)| *l == login)
             .map(|(_, id)| *id)
             .context("demo account")?;
-        let doc: serde_json::Value = serde_json::from_str(example)?;
+        let mut doc: serde_json::Value = serde_json::from_str(example)?;
+        // Each applicant owns an instance; each website names a service number of its own.
+        let instance = format!("i-{login}-01");
+        store
+            .put_product(&ProductRow {
+                instance_id: instance.clone(),
+                account: Some(account.to_string()),
+                kind: "ecs".into(),
+                mainland: true,
+                subscription: true,
+                public_bandwidth: true,
+                expires: (now + time::Duration::days(400)).date(),
+                quota: beian_core::product::DEFAULT_QUOTA as i32,
+                issued: 0,
+                consumed: 0,
+            })
+            .await?;
+        if let Some(websites) = doc["application"]["websites"].as_array_mut() {
+            for w in websites.iter_mut() {
+                let number = store.issue_service_number(&instance, now).await?;
+                w["service_number"] = serde_json::json!(number);
+            }
+        }
         let app: beian_rules::Application = serde_json::from_value(doc["application"].clone())?;
         let credential = app.subject_credential_number().unwrap_or_default();
         let province = app.province_code().unwrap_or(0);
@@ -126,5 +143,37 @@ pub async fn seed(store: &Store) -> Result<()> {
                 .await?;
         }
     }
+    // Another provider's filing on the national record: its subject may transfer the website
+    // here (接入) or add a website filed elsewhere.
+    store
+        .record_filing(
+            &ApprovalPlan {
+                filing_type: FilingType::Initial,
+                province: 33,
+                abbr: '浙',
+                year: now.to_offset(beian_core::sla::CHINA).year(),
+                provider: "another-cloud".into(),
+                account: None,
+                subject: PlannedSubject {
+                    nature: "enterprise".into(),
+                    name: "杭州远山网络有限公司".into(),
+                    credential_type: "uscc".into(),
+                    credential: OTHER_PROVIDER_SUBJECT.into(),
+                    mobiles: vec!["13906712345".into()],
+                },
+                websites: vec![PlannedWebsite {
+                    name: "远山网络".into(),
+                    domains: vec!["yuanshan-net.cn".into()],
+                    service_number: None,
+                }],
+            },
+            beian_server::DEFAULT_PROVIDER,
+            "demo",
+            now,
+        )
+        .await?;
     Ok(())
 }
+
+/// The credential number (USCC) of the demo subject filed with another provider.
+pub const OTHER_PROVIDER_SUBJECT: &str = "91330106MA27XXXX0K";

@@ -68,6 +68,16 @@ struct ServeArgs {
     /// Login attempts per client IP in a burst, one more every six seconds [default: 10].
     #[arg(long, env = "BEIAN_LOGIN_BURST")]
     login_burst: Option<u32>,
+    /// Public queries per client IP in a burst, two more every second [default: 30].
+    #[arg(long, env = "BEIAN_QUERY_BURST")]
+    query_burst: Option<u32>,
+    /// This provider's name in the national record [default: beian].
+    #[arg(long, env = "BEIAN_PROVIDER")]
+    provider: Option<String>,
+    /// A shared secret access gates present as a bearer token to read the feed (otherwise a
+    /// supervisor's token is needed).
+    #[arg(long, env = "BEIAN_GATE_TOKEN", hide_env_values = true)]
+    gate_token: Option<String>,
 }
 
 /// The configuration file's keys (unknown keys are an error: a typo must not pass silently).
@@ -77,6 +87,9 @@ struct FileConfig {
     listen: Option<String>,
     database: Option<String>,
     login_burst: Option<u32>,
+    query_burst: Option<u32>,
+    provider: Option<String>,
+    gate_token: Option<String>,
 }
 
 /// The server's settings after flags, environment, file and defaults, in that order.
@@ -84,6 +97,9 @@ struct Settings {
     listen: String,
     database: String,
     login_burst: u32,
+    query_burst: u32,
+    provider: String,
+    gate_token: Option<String>,
 }
 
 fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
@@ -109,6 +125,13 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.database)
             .unwrap_or_else(|| "sqlite://beian.db".into()),
         login_burst: args.login_burst.or(file.login_burst).unwrap_or(10),
+        query_burst: args.query_burst.or(file.query_burst).unwrap_or(30),
+        provider: args
+            .provider
+            .clone()
+            .or(file.provider)
+            .unwrap_or_else(|| beian_server::DEFAULT_PROVIDER.into()),
+        gate_token: args.gate_token.clone().or(file.gate_token),
     })
 }
 
@@ -210,6 +233,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = open_store(&db).await?;
     let mut state = beian_server::AppState::new(store)?;
     state.login_burst = settings.login_burst;
+    state.query_burst = settings.query_burst;
+    state.provider = settings.provider;
+    state.gate_token = settings.gate_token;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -239,6 +265,9 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         listen: Some(args.listen),
         database: Some(db.database),
         login_burst: None,
+        query_burst: None,
+        provider: None,
+        gate_token: None,
     })
     .await
 }

@@ -54,17 +54,22 @@ async fn sigkill_mid_load_loses_no_acknowledged_order() {
     // The product the applications name.
     let seed = beian_store::Store::connect(&database).await.unwrap();
     seed.put_product(&beian_store::ProductRow {
-        service_number: "SN0100".into(),
+        instance_id: "i-crash".into(),
+        account: None,
         kind: "ecs".into(),
         mainland: true,
         subscription: true,
         public_bandwidth: true,
         expires: time::macros::date!(2099 - 01 - 01),
         quota: 5,
+        issued: 0,
         consumed: 0,
     })
     .await
     .unwrap();
+    seed.put_service_number("SN0100", "i-crash", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     seed.close().await;
     // Eight applicants, each filing, submitting and withdrawing orders in a loop.
     let mut tokens = Vec::new();

@@ -42,6 +42,36 @@ fn spawn_server(database: &str) -> Server {
     server
 }
 
+/// An instance (owned by `account`, or stock when `None`) with the given service numbers.
+async fn seed_instance(
+    store: &beian_store::Store,
+    instance: &str,
+    account: Option<String>,
+    numbers: &[&str],
+) {
+    store
+        .put_product(&beian_store::ProductRow {
+            instance_id: instance.into(),
+            account,
+            kind: "ecs".into(),
+            mainland: true,
+            subscription: true,
+            public_bandwidth: true,
+            expires: time::macros::date!(2099 - 01 - 01),
+            quota: 5,
+            issued: 0,
+            consumed: 0,
+        })
+        .await
+        .unwrap();
+    for n in numbers {
+        store
+            .put_service_number(n, instance, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    }
+}
+
 fn example(name: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -284,25 +314,15 @@ async fn register_and_login(client: &reqwest::Client, base: &str, login: &str) -
 /// can reach none of it.
 async fn exercise_orders(server: &Server, database: &str) {
     let store = beian_store::Store::connect(database).await.unwrap();
-    store
-        .put_product(&beian_store::ProductRow {
-            service_number: "SN0001".into(),
-            kind: "ecs".into(),
-            mainland: true,
-            subscription: true,
-            public_bandwidth: true,
-            expires: time::macros::date!(2099 - 01 - 01),
-            quota: 5,
-            consumed: 0,
-        })
-        .await
-        .unwrap();
+    seed_instance(&store, "i-zj", None, &["SN0001", "SN0002"]).await;
     let client = reqwest::Client::new();
     let base = &server.base;
     let alice = register_and_login(&client, base, "alice").await;
     let bob = register_and_login(&client, base, "bob").await;
     let mut doc: serde_json::Value =
         serde_json::from_str(&example("valid-enterprise-zhejiang.json")).unwrap();
+    // One service number per website.
+    doc["application"]["websites"][1]["service_number"] = serde_json::json!("SN0002");
     let application = serde_json::json!({"application": doc["application"].take()});
 
     let r = client
@@ -643,7 +663,7 @@ async fn exercise_orders(server: &Server, database: &str) {
         approved["website_numbers"],
         serde_json::json!([format!("{subject}-1"), format!("{subject}-2")])
     );
-    assert_eq!(store.product("SN0001").await.unwrap().unwrap().consumed, 2);
+    assert_eq!(store.product("i-zj").await.unwrap().unwrap().consumed, 2);
     let r: serde_json::Value = client
         .get(format!("{base}/api/v1/orders/{second_id}"))
         .bearer_auth(&alice)
