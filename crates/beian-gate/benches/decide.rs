@@ -1,1 +1,102 @@
-fn main() {}
+//! Decisions per second on a 10-million-domain set (BEIAN_GATE_BENCH_N overrides the size).
+//!
+//! `cargo bench -p beian-gate --bench decide`
+
+use std::hint::black_box;
+
+use beian_gate::testdata::{absent, domain};
+use beian_gate::{DomainState, Gate};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn bench(c: &mut Criterion) {
+    let n: u64 = std::env::var("BEIAN_GATE_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let names: Vec<String> = (0..n).map(domain).collect();
+    let t = std::time::Instant::now();
+    let gate = Gate::from_entries(names.iter().map(|d| (d.as_str(), DomainState::Allow)), 1);
+    eprintln!("built a set of {} domains in {:?}", gate.len(), t.elapsed());
+    // 1M query hosts spread over the whole set: half allowed (a subdomain, upper case, a port,
+    // a trailing dot), half absent.
+    let queries: Vec<Vec<u8>> = (0..1_000_000u64)
+        .map(|i| {
+            let pick = i.wrapping_mul(0x2545_F491_4F6C_DD1D) % n;
+            match i % 4 {
+                0 => format!("www.{}", names[pick as usize]),
+                1 => format!("{}:8080", names[pick as usize].to_uppercase()),
+                2 => absent(i),
+                _ => format!("img.{}.", absent(i)),
+            }
+            .into_bytes()
+        })
+        .collect();
+    drop(names);
+    let allowed = queries
+        .iter()
+        .filter(|q| gate.decide_uncounted(q, None).decision.is_allow())
+        .count();
+    eprintln!("{allowed} of {} queries allowed", queries.len());
+
+    let mut g = c.benchmark_group("gate");
+    g.throughput(Throughput::Elements(queries.len() as u64));
+    g.sample_size(10);
+    g.bench_function(format!("decide_{n}_domains_1M_queries"), |b| {
+        b.iter(|| {
+            let mut allowed = 0usize;
+            for q in &queries {
+                allowed += usize::from(black_box(gate.decide(black_box(q))).decision.is_allow());
+            }
+            allowed
+        })
+    });
+    g.bench_function("normalise_only_1M", |b| {
+        b.iter(|| {
+            let mut ok = 0usize;
+            for q in &queries {
+                ok += usize::from(beian_gate::host::normalize_bytes(black_box(q)).is_ok());
+            }
+            ok
+        })
+    });
+    let list = beian_domain::SuffixList::miit();
+    let normalised: Vec<beian_gate::Host> = queries
+        .iter()
+        .filter_map(|q| beian_gate::host::normalize_bytes(q).ok())
+        .collect();
+    g.bench_function("registrable_only_1M", |b| {
+        b.iter(|| {
+            let mut len = 0usize;
+            for h in &normalised {
+                len += list.registrable(black_box(h.as_str())).map_or(0, str::len);
+            }
+            len
+        })
+    });
+    g.bench_function("psl_suffix_only_1M", |b| {
+        b.iter(|| {
+            let mut len = 0usize;
+            for h in &normalised {
+                len += psl::suffix(black_box(h.as_str()).as_bytes()).map_or(0, |s| s.as_bytes().len());
+            }
+            len
+        })
+    });
+    let regs: Vec<String> = normalised
+        .iter()
+        .filter_map(|h| list.registrable(h.as_str()).ok().map(str::to_owned))
+        .collect();
+    g.bench_function("state_lookup_only_1M", |b| {
+        b.iter(|| {
+            let mut found = 0usize;
+            for r in &regs {
+                found += usize::from(gate.state(black_box(r)).is_some());
+            }
+            found
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

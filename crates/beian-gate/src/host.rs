@@ -70,14 +70,118 @@ pub fn normalize(raw: &str) -> Result<Host, HostError> {
     if raw.len() > MAX_RAW_HOST {
         return Err(HostError::Malformed("too long"));
     }
+    match fast(raw.as_bytes()) {
+        Fast::Done(r) => r,
+        Fast::Slow => general(raw),
+    }
+}
+
+enum Fast {
+    Done(Result<Host, HostError>),
+    Slow,
+}
+
+/// One pass over an LDH host with an optional port: the common case, without allocating.
+/// Anything else (brackets, non-ASCII, a stray character) is left to [`general`].
+#[inline]
+fn fast(bytes: &[u8]) -> Fast {
+    let mut host = Host {
+        buf: [0; MAX_DOMAIN],
+        len: 0,
+    };
+    let mut end = bytes.len();
+    let mut label_start = 0usize;
+    let mut labels = 0usize;
+    let mut last_all_digits = true;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let lower = match b {
+            b'a'..=b'z' | b'-' => {
+                last_all_digits = false;
+                b
+            }
+            b'A'..=b'Z' => {
+                last_all_digits = false;
+                b | 0x20
+            }
+            b'0'..=b'9' => b,
+            b'.' => {
+                if i == label_start {
+                    return Fast::Done(Err(HostError::Malformed("empty label")));
+                }
+                if let Err(e) = check_label(&bytes[label_start..i]) {
+                    return Fast::Done(Err(e));
+                }
+                labels += 1;
+                label_start = i + 1;
+                last_all_digits = true;
+                b
+            }
+            b':' => {
+                if !valid_port(&bytes[i + 1..]) {
+                    return Fast::Slow;
+                }
+                end = i;
+                break;
+            }
+            _ => return Fast::Slow,
+        };
+        if i >= MAX_DOMAIN {
+            // Longer than a domain may be, unless all that remains is one trailing dot.
+            if !(i == MAX_DOMAIN && b == b'.' && bytes.get(i + 1).is_none_or(|&c| c == b':')) {
+                return Fast::Done(Err(HostError::Malformed("longer than 253 characters")));
+            }
+        } else {
+            host.buf[i] = lower;
+        }
+        i += 1;
+    }
+    let mut name_end = end;
+    if label_start == end {
+        // The name ends with a dot: one trailing dot is the root, dropped.
+        if labels == 0 || end == 0 || bytes[end - 1] != b'.' {
+            return Fast::Done(Err(HostError::Malformed("empty name")));
+        }
+        name_end = end - 1;
+        labels -= 1;
+        // The last real label has already been checked when its dot was seen; recompute
+        // whether it is numeric.
+        let prev_start = bytes[..name_end].iter().rposition(|&c| c == b'.').map_or(0, |p| p + 1);
+        last_all_digits = bytes[prev_start..name_end].iter().all(u8::is_ascii_digit);
+    } else if let Err(e) = check_label(&bytes[label_start..end]) {
+        return Fast::Done(Err(e));
+    }
+    labels += 1;
+    if name_end == 0 {
+        return Fast::Done(Err(HostError::Malformed("empty name")));
+    }
+    if name_end > MAX_DOMAIN {
+        return Fast::Done(Err(HostError::Malformed("longer than 253 characters")));
+    }
+    if last_all_digits {
+        let name = std::str::from_utf8(&bytes[..name_end]).unwrap_or("");
+        return Fast::Done(if name.parse::<Ipv4Addr>().is_ok() {
+            Err(HostError::IpAddress)
+        } else {
+            Err(HostError::Malformed("numeric top-level domain"))
+        });
+    }
+    if labels < 2 {
+        return Fast::Done(Err(HostError::Malformed("a single label")));
+    }
+    host.len = name_end as u8;
+    Fast::Done(Ok(host))
+}
+
+/// Everything the fast path does not take: checks, then `[v6]`, ports, IDNA.
+fn general(raw: &str) -> Result<Host, HostError> {
     let bytes = raw.as_bytes();
     if bytes
         .iter()
         .any(|&b| b <= b' ' || b == 0x7f || b == b'/' || b == b'\\' || b == b'@')
     {
-        return Err(HostError::Malformed(
-            "control, space or delimiter character",
-        ));
+        return Err(HostError::Malformed("control, space or delimiter character"));
     }
     let name = strip_port(raw)?;
     let name = name.strip_suffix('.').unwrap_or(name);
@@ -128,10 +232,14 @@ fn strip_port(raw: &str) -> Result<&str, HostError> {
 }
 
 /// An empty port is allowed (RFC 3986 `authority = host [":" port]`, port = *DIGIT).
-fn valid_port(port: &str) -> bool {
-    port.len() <= 5
-        && port.bytes().all(|b| b.is_ascii_digit())
-        && port.parse::<u32>().map_or(port.is_empty(), |p| p <= 65535)
+fn valid_port(port: impl AsRef<[u8]>) -> bool {
+    let port = port.as_ref();
+    if port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    port.iter()
+        .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+        <= 65535
 }
 
 /// ASCII: check LDH syntax while lower-casing into the buffer.
@@ -241,6 +349,49 @@ mod tests {
         ] {
             assert_eq!(normalize(ip).unwrap_err(), HostError::IpAddress, "{ip}");
         }
+    }
+
+    proptest::proptest! {
+        /// The fast path and the general path agree on every host shape they both take.
+        #[test]
+        fn fast_agrees_with_general(s in "[a-zA-Z0-9.:-]{0,40}") {
+            let f = match fast(s.as_bytes()) { Fast::Done(r) => Some(r.map(|h| h.as_str().to_owned())), Fast::Slow => None };
+            if let (Some(f), false) = (f, s.is_empty()) {
+                let g = general(&s).map(|h| h.as_str().to_owned());
+                proptest::prop_assert_eq!(f.is_ok(), g.is_ok(), "{:?}: {:?} vs {:?}", s, f, g);
+                if let (Ok(a), Ok(b)) = (&f, &g) { proptest::prop_assert_eq!(a, b); }
+            }
+        }
+
+        /// Normalising is idempotent, never panics, and yields lower-case LDH of two labels or more.
+        #[test]
+        fn normalise_is_idempotent(s in "\\PC{0,60}") {
+            if let Ok(h) = normalize(&s) {
+                let a = h.as_str().to_owned();
+                proptest::prop_assert!(a.len() <= MAX_DOMAIN && a.contains('.'));
+                proptest::prop_assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'));
+                proptest::prop_assert_eq!(normalize(&a).map(|h| h.as_str().to_owned()), Ok(a.clone()));
+                proptest::prop_assert_eq!(normalize(&format!("{}:443", a.to_uppercase())).map(|h| h.as_str().to_owned()), Ok(a.clone()));
+                proptest::prop_assert_eq!(normalize(&format!("{a}.")).map(|h| h.as_str().to_owned()), Ok(a.clone()));
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            let _ = normalize_bytes(&b);
+        }
+    }
+
+    #[test]
+    fn long_names_at_the_bound() {
+        let l63 = "a".repeat(63);
+        let name = format!("{l63}.{l63}.{l63}.{}", "b".repeat(61)); // 253
+        assert_eq!(name.len(), 253);
+        assert_eq!(n(&name).unwrap(), name);
+        assert_eq!(n(&format!("{name}.")).unwrap(), name);
+        assert_eq!(n(&format!("{name}.:80")).unwrap(), name);
+        assert!(n(&format!("{name}b")).is_err());
+        assert!(n(&format!("{name}..")).is_err());
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub mod serve;
 pub mod set;
 pub mod snapshot;
 pub mod sni;
+pub mod suffix;
 pub mod source;
+pub mod testdata;
 pub mod tls;
 
 pub mod authz {
@@ -202,7 +204,7 @@ pub struct Gate {
     fingerprints: set::Fingerprinter,
     view: ArcSwap<set::View>,
     acme: Option<set::Table>,
-    suffixes: &'static beian_domain::SuffixList,
+    suffixes: &'static suffix::Suffixes,
     /// Counters for `/metrics`.
     pub stats: Stats,
 }
@@ -220,7 +222,7 @@ impl Gate {
             fingerprints: set::Fingerprinter::default(),
             view: ArcSwap::from_pointee(set::View::default()),
             acme: None,
-            suffixes: beian_domain::SuffixList::miit(),
+            suffixes: suffix::Suffixes::miit(),
             stats: Stats::default(),
         }
     }
@@ -345,7 +347,7 @@ impl Gate {
                 };
             }
         };
-        let Ok(registrable) = self.suffixes.registrable(host.as_str()) else {
+        let Some(registrable) = self.suffixes.registrable(host.as_str()) else {
             // The host is a public suffix itself (`com.cn`): nothing to be filed.
             return Verdict {
                 decision: Decision::Deny(Reason::NotFiled),

@@ -1,0 +1,47 @@
+//! Synthetic domain sets for benchmarks, examples and tests (deterministic).
+
+/// Suffixes the synthetic names are spread over (ASCII forms; `xn--fiqs8s` is `.中国`).
+pub const SUFFIXES: [&str; 10] = [
+    "cn",
+    "com.cn",
+    "com",
+    "net",
+    "org.cn",
+    "xn--fiqs8s",
+    "top",
+    "net.cn",
+    "bj.cn",
+    "gov.cn",
+];
+
+/// The `i`-th synthetic registrable domain: 5–14 pseudo-random letters and digits plus a suffix.
+/// Distinct for distinct `i` (the index is encoded in the name).
+pub fn domain(i: u64) -> String {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let len = 5 + (x % 10) as usize;
+    let mut s = String::with_capacity(len + 12);
+    const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    for _ in 0..len.saturating_sub(4) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.push(char::from(ALPHA[(x % 26) as usize]));
+    }
+    // The index in base 36 keeps names unique.
+    let mut n = i;
+    loop {
+        s.push(char::from(ALPHA[(n % 36) as usize]));
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    s.push('.');
+    s.push_str(SUFFIXES[(i % SUFFIXES.len() as u64) as usize]);
+    s
+}
+
+/// A host under a domain that is never in a set of `domain(0..n)` (a different shape).
+pub fn absent(i: u64) -> String {
+    format!("www.q{}-x.{}", i, SUFFIXES[(i % 7) as usize])
+}
