@@ -464,20 +464,23 @@ where
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(e) => {
-                let path = e.path().to_string();
-                Err(Problem {
-                    kind: "https://beian.invalid/problems/unusable-input",
-                    title: "请求体无法使用 / Unusable request body",
-                    status: 422,
-                    detail: format!("请按接口文档填写 / see /api/openapi.json: {}", e.inner()),
-                    path: (path != ".").then_some(path),
-                }
-                .into_response())
-            }
-        }
+        parse_body(&bytes).map(ApiJson)
     }
+}
+
+/// Parse a JSON body, answering problems as problem+json naming the field (for handlers that
+/// check the caller's role before they look at the body).
+pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        Problem {
+            kind: "https://beian.invalid/problems/unusable-input",
+            title: "请求体无法使用 / Unusable request body",
+            status: 422,
+            detail: format!("请按接口文档填写 / see /api/openapi.json: {}", e.inner()),
+            path: (path != ".").then_some(path),
+        }
+        .into_response()
+    })
 }

@@ -20,9 +20,9 @@ use beian_store::{ApprovalPlan, PlannedSubject, PlannedWebsite, ProductRow, Quer
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::AppState;
 use crate::auth::{Caller, token_digest};
 use crate::orders::{internal, problem, role_of, step};
-use crate::{ApiJson, AppState};
 
 fn staff_only(caller: &Caller) -> Option<Response> {
     (role_of(caller) == Role::Applicant).then(|| {
@@ -280,11 +280,15 @@ pub struct NewProduct {
 pub async fn put_product(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ApiJson(p): ApiJson<NewProduct>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Some(r) = supervisor_only(&caller) {
         return r;
     }
+    let p: NewProduct = match crate::parse_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let instance_id = p.instance_id.trim().to_owned();
     if instance_id.is_empty() || instance_id.len() > 64 {
         return field_problem(
@@ -668,11 +672,15 @@ struct RectificationView {
 pub async fn open_rectification(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ApiJson(n): ApiJson<NewRectification>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Some(r) = supervisor_only(&caller) {
         return r;
     }
+    let n: NewRectification = match crate::parse_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     if n.reason.trim().is_empty() {
         return field_problem(
             "reason",
@@ -838,11 +846,15 @@ pub struct ForeignFiling {
 pub async fn record_foreign_filing(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ApiJson(f): ApiJson<ForeignFiling>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Some(r) = administration_only(&caller) {
         return r;
     }
+    let f: ForeignFiling = match crate::parse_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let provider = f.provider.trim().to_owned();
     if provider.is_empty() || provider == state.provider {
         return field_problem(
@@ -947,11 +959,15 @@ pub struct Revocation {
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ApiJson(r): ApiJson<Revocation>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Some(resp) = administration_only(&caller) {
         return resp;
     }
+    let r: Revocation = match crate::parse_body(&body) {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
     if r.reason.trim().is_empty() {
         return field_problem("reason", "请说明撤销原因 / give the reason");
     }

@@ -1,0 +1,197 @@
+//! The end-to-end harness shared by the HTTP tests: the real `beian` binary on a free port, a
+//! fresh database per test (SQLite file or PostgreSQL database, dropped afterwards), accounts of
+//! every role, and small request helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running server, killed and reaped when dropped (even when an assertion fails first).
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `beian serve` on `database` with extra flags; returns once it listens.
+pub fn spawn_server(database: &str, extra: &[&str]) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .args(extra)
+        .env("BEIAN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let stdout = server.child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    server.base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    server
+}
+
+/// A fresh database: `sqlite` or `postgres`. Dropped (PostgreSQL) or removed (SQLite) by
+/// [`Database::drop_it`].
+pub struct Database {
+    pub url: String,
+    admin: Option<(beian_store::Store, String)>,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl Database {
+    pub async fn new(kind: &str, name: &str) -> Database {
+        let tag = format!("{name}_{}", std::process::id());
+        if kind == "postgres" {
+            let admin = std::env::var("BEIAN_TEST_PG")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let store = beian_store::Store::connect(&admin).await.unwrap();
+            let _ = store
+                .execute_raw(&format!("DROP DATABASE IF EXISTS {tag} WITH (FORCE)"))
+                .await;
+            store
+                .execute_raw(&format!("CREATE DATABASE {tag}"))
+                .await
+                .unwrap();
+            let (base, _) = admin.rsplit_once('/').unwrap();
+            Database {
+                url: format!("{base}/{tag}"),
+                admin: Some((store, tag)),
+                dir: None,
+            }
+        } else {
+            let dir = std::env::temp_dir().join(format!("beian-{tag}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Database {
+                url: format!("sqlite://{}", dir.join("test.db").display()),
+                admin: None,
+                dir: Some(dir),
+            }
+        }
+    }
+
+    pub async fn drop_it(self) {
+        if let Some((store, tag)) = &self.admin {
+            store
+                .execute_raw(&format!("DROP DATABASE {tag} WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn example(name: &str) -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../examples/check")
+                .join(name),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+/// A client speaking to one server.
+#[derive(Clone)]
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new(server: &Server) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: server.base.clone(),
+        }
+    }
+
+    /// Register `login` and log in; staff roles are set in the database (no API makes staff).
+    pub async fn account(&self, store: &beian_store::Store, login: &str, role: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/accounts", self.base))
+            .json(&serde_json::json!({"login": login, "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        if role != "applicant" {
+            store
+                .execute_raw(&format!(
+                    "UPDATE accounts SET role = '{role}' WHERE login = '{login}'"
+                ))
+                .await
+                .unwrap();
+        }
+        let s: serde_json::Value = self
+            .client
+            .post(format!("{}/api/v1/sessions", self.base))
+            .json(&serde_json::json!({"login": login, "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        s["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Send a request; `token` None is anonymous. Returns status and JSON body (Null if none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::POST, path, token, body).await
+    }
+}
