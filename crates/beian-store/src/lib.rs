@@ -404,3 +404,8 @@ pub use blacklist::{BlacklistEntry, BlacklistKind};
 pub use idempotency::Claim;
 pub use orders::{Approval, ApprovalPlan, NewOrder, OrderRow};
 pub use sms::{SmsChallenge, SmsMessage};
+mod registrar;
+pub use registrar::{
+    CSV_COLUMNS, FieldProblem, ImportError, ImportSummary, RegistrarEntry, RegistrarError,
+    RegistrarRecord,
+};
