@@ -407,5 +407,5 @@ pub use sms::{SmsChallenge, SmsMessage};
 mod registrar;
 pub use registrar::{
     CSV_COLUMNS, FieldProblem, ImportError, ImportSummary, RegistrarEntry, RegistrarError,
-    RegistrarRecord,
+    RegistrarFields, RegistrarRecord,
 };

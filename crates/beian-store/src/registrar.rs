@@ -259,8 +259,9 @@ impl RegistrarRecord {
         }
     }
 
-    /// Build a record from the nine text fields of an import row (same names as the columns).
-    fn from_fields(f: &RowFields<'_>) -> Result<RegistrarRecord, FieldProblem> {
+    /// Build a normalised record from its fields as text (the columns of an import row, or an
+    /// API body), with the same bilingual problems.
+    pub fn from_fields(f: &RegistrarFields<'_>) -> Result<RegistrarRecord, FieldProblem> {
         let real_name_date = match f.real_name_date.trim() {
             "" => None,
             d => Some(parse_day("real_name_date", d)?),
@@ -280,16 +281,20 @@ impl RegistrarRecord {
     }
 }
 
-struct RowFields<'a> {
-    domain: &'a str,
-    registrar: &'a str,
-    registrar_approved: &'a str,
-    expires: &'a str,
-    real_name_verified: &'a str,
-    real_name_date: &'a str,
-    registrant_name: &'a str,
-    registrant_credential_type: &'a str,
-    registrant_credential_number: &'a str,
+/// A record's fields as text, named as the columns of [`CSV_COLUMNS`]: booleans are
+/// `true`/`false` (or `1`/`0`, `yes`/`no`, `是`/`否`), dates `YYYY-MM-DD`, a blank
+/// `real_name_date` is none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RegistrarFields<'a> {
+    pub domain: &'a str,
+    pub registrar: &'a str,
+    pub registrar_approved: &'a str,
+    pub expires: &'a str,
+    pub real_name_verified: &'a str,
+    pub real_name_date: &'a str,
+    pub registrant_name: &'a str,
+    pub registrant_credential_type: &'a str,
+    pub registrant_credential_number: &'a str,
 }
 
 /// One CSV record and the line it starts on.
@@ -474,7 +479,7 @@ pub fn parse_import(text: &str) -> Result<Vec<RegistrarRecord>, ImportError> {
                 .and_then(|&i| row.fields.get(i))
                 .map_or("", String::as_str)
         };
-        let fields = RowFields {
+        let fields = RegistrarFields {
             domain: get("domain"),
             registrar: get("registrar"),
             registrar_approved: get("registrar_approved"),
@@ -605,9 +610,15 @@ macro_rules! entry_of {
 }
 
 /// The stored key for a domain given by a caller: its normalised form, or the trimmed lower-case
-/// text when it has none (which then matches nothing).
-fn lookup_key(raw: &str) -> String {
-    normalise_domain(raw).unwrap_or_else(|_| raw.trim().to_ascii_lowercase())
+/// text when it has none (which then matches nothing). A subdomain is its own key (and so
+/// matches nothing) unless `registrable` asks for the registrable domain it belongs to.
+fn lookup_key(raw: &str, registrable: bool) -> String {
+    let fallback = || raw.trim().to_ascii_lowercase();
+    if registrable {
+        registrable_ascii(raw).unwrap_or_else(fallback)
+    } else {
+        normalise_domain(raw).unwrap_or_else(|_| fallback())
+    }
 }
 
 impl Store {
@@ -633,9 +644,10 @@ impl Store {
         Ok(created)
     }
 
-    /// The record of a domain (given in any form: IDN, upper case, trailing dot).
+    /// The record of a domain given in any form (IDN, upper case, trailing dot); a subdomain
+    /// finds the record of its registrable domain, as the rules look it up.
     pub async fn registrar_get(&self, domain: &str) -> Result<Option<RegistrarEntry>, StoreError> {
-        let key = lookup_key(domain);
+        let key = lookup_key(domain, true);
         on_pool!(self, pool => {
             let row = sqlx::query(&format!("{SELECT} WHERE domain = $1"))
                 .bind(&key)
@@ -707,9 +719,10 @@ impl Store {
         })
     }
 
-    /// Remove a domain's record; `true` when there was one.
+    /// Remove a domain's record; `true` when there was one. The domain is normalised but must be
+    /// the registrable domain itself: `www.example.com` removes nothing.
     pub async fn registrar_delete(&self, domain: &str) -> Result<bool, StoreError> {
-        let key = lookup_key(domain);
+        let key = lookup_key(domain, false);
         on_pool!(self, pool => {
             let done = sqlx::query("DELETE FROM registrar_records WHERE domain = $1")
                 .bind(&key)
