@@ -137,7 +137,13 @@ both!(put_and_get_round_trip, |store: Store| async move {
     assert_eq!(store.registrar_count().await.unwrap(), 1);
     assert!(store.registrar_get("other.cn").await.unwrap().is_none());
     // A subdomain finds its registrable domain's record, but deletes nothing.
-    assert!(store.registrar_get("www.yunfan.cn").await.unwrap().is_some());
+    assert!(
+        store
+            .registrar_get("www.yunfan.cn")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(!store.registrar_delete("www.yunfan.cn").await.unwrap());
     // Delete, then it is gone; deleting again says there was nothing.
     assert!(store.registrar_delete("YUNFAN.cn").await.unwrap());
