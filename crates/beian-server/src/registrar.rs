@@ -27,6 +27,19 @@
 //!   and column at fault and nothing written.
 //!
 //! Applicants (and the administration role) get 403 on all of them.
+//!
+//! Their OpenAPI entries come from [`openapi_paths`]; in `OPENAPI`, bind the `json!` document to
+//! `let mut doc = …;` and before `.to_string()` add:
+//!
+//! ```text
+//! if let (Some(paths), Some(more)) = (
+//!     doc["paths"].as_object_mut(),
+//!     registrar::openapi_paths(&problem).as_object(),
+//! ) {
+//!     paths.extend(more.clone());
+//! }
+//! doc.to_string()
+//! ```
 
 // A handler's early exit is an axum `Response`; boxing it would only add an allocation per error.
 #![allow(clippy::result_large_err)]
@@ -444,11 +457,49 @@ pub async fn import(
     }
 }
 
+/// The OpenAPI `paths` entries of these routes, to merge into the document's `paths`;
+/// `problem` is the document's problem+json response object.
+pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
+    let record = serde_json::json!({"type": "object", "properties": {
+        "registrar": {"type": "string"}, "registrar_approved": {"type": "boolean"},
+        "expires": {"type": "string", "format": "date"}, "real_name_verified": {"type": "boolean"},
+        "real_name_date": {"type": ["string", "null"], "format": "date"},
+        "registrant_name": {"type": "string"},
+        "registrant_credential_type": {"type": "string", "description": "uscc, resident_id, passport… (SPEC §6.1)"},
+        "registrant_credential_number": {"type": "string"}}});
+    let import_problem = serde_json::json!({"description": "problem+json with `line` and `column`: nothing was written", "content": {"application/problem+json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Problem"}, {"type": "object", "properties": {"line": {"type": "integer"}, "column": {"type": "string"}}}]}}}});
+    serde_json::json!({
+        "/api/v1/registrar-records": {"get": {
+            "summary": "Domain registration records (the registrars' library), credential numbers masked (reviewers, supervisors)",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "domain", "in": "query", "required": false, "schema": {"type": "string"}, "description": "only this domain's registrable domain"},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "maximum": MAX_PAGE, "default": 100}},
+                {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "default": 0}}
+            ],
+            "responses": {"200": {"description": "{total, records: [{domain, …, updated_by, updated_at}]}"}, "401": problem, "403": problem}
+        }},
+        "/api/v1/registrar-records/import": {"post": {
+            "summary": "Import a CSV file of records, all rows or none (supervisors); header: domain,registrar,registrar_approved,expires,real_name_verified,real_name_date,registrant_name,registrant_credential_type,registrant_credential_number",
+            "security": [{"bearer": []}],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+            "responses": {"200": {"description": "{rows, created, updated}"}, "401": problem, "403": problem, "415": problem, "422": import_problem}
+        }},
+        "/api/v1/registrar-records/{domain}": {
+            "parameters": [{"name": "domain", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "put": {"summary": "Create or replace a domain's record (supervisors)", "security": [{"bearer": []}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": record}}},
+                    "responses": {"200": {"description": "replaced"}, "201": {"description": "created"}, "401": problem, "403": problem, "422": problem}},
+            "delete": {"summary": "Remove a domain's record (supervisors)", "security": [{"bearer": []}],
+                       "responses": {"204": {"description": "removed"}, "401": problem, "403": problem, "404": problem}}
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use axum::routing::{get, post};
     use serde_json::{Value, json};
 
     fn header() -> String {
@@ -468,16 +519,9 @@ mod tests {
         (store, dir)
     }
 
+    /// The real router (idempotency middleware, body limit and all), on a free port.
     async fn serve(store: Store) -> String {
-        let state = Arc::new(AppState::new(store).unwrap());
-        let app = axum::Router::new()
-            .route("/api/v1/registrar-records", get(list))
-            .route("/api/v1/registrar-records/import", post(import))
-            .route(
-                "/api/v1/registrar-records/{domain}",
-                axum::routing::put(super::put).delete(delete),
-            )
-            .with_state(state);
+        let app = crate::router(AppState::new(store).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -510,6 +554,19 @@ mod tests {
             "registrant_name": "张伟", "registrant_credential_type": "resident_id",
             "registrant_credential_number": "330106198503120036"
         })
+    }
+
+    #[test]
+    fn every_route_is_in_the_openapi_paths() {
+        let paths = openapi_paths(&json!({"description": "problem"}));
+        for (path, method) in [
+            ("/api/v1/registrar-records", "get"),
+            ("/api/v1/registrar-records/import", "post"),
+            ("/api/v1/registrar-records/{domain}", "put"),
+            ("/api/v1/registrar-records/{domain}", "delete"),
+        ] {
+            assert!(paths[path][method].is_object(), "{method} {path}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -586,6 +643,22 @@ mod tests {
         assert_eq!(r.status(), 200);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v, json!({"rows": 1, "created": 1, "updated": 0}));
+        // A retried import with the same Idempotency-Key is applied once and replayed.
+        for replayed in [false, true] {
+            let r = http
+                .post(format!("{base}/import"))
+                .bearer_auth(&supervisor)
+                .header("content-type", "text/csv")
+                .header("idempotency-key", "import-1")
+                .body(csv.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers().contains_key("idempotent-replayed"), replayed);
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v, json!({"rows": 1, "created": 0, "updated": 1}));
+        }
         // A bad date on line 3: 422 naming line and column, nothing written.
         let bad =
             format!("{csv}other.cn,新网,true,2027-13-01,true,,某某公司,uscc,91330106MA2B3C4D5D\n");
