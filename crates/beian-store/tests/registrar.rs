@@ -537,3 +537,44 @@ both!(records_feed_the_domain_rules, |store: Store| async move {
         check(&doc)
     );
 });
+
+// The rows are written in one transaction: a database failure on the last row leaves the
+// earlier rows (new and updated) unwritten.
+both!(
+    a_failure_mid_write_rolls_back_every_row,
+    |store: Store| async move {
+        store
+            .registrar_put(&record("a.cn"), "account:1", NOW)
+            .await
+            .unwrap();
+        match store.backend() {
+        beian_store::Backend::Sqlite => store
+            .execute_raw(
+                "CREATE TRIGGER boom BEFORE INSERT ON registrar_records WHEN NEW.domain = 'boom.cn' \
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END",
+            )
+            .await
+            .unwrap(),
+        beian_store::Backend::Postgres => store
+            .execute_raw(
+                "ALTER TABLE registrar_records ADD CONSTRAINT boom CHECK (domain <> 'boom.cn')",
+            )
+            .await
+            .unwrap(),
+    };
+        let file = csv(&[
+            "a.cn,新网,true,2030-01-01,true,,某某公司,uscc,1",
+            "b.cn,新网,true,2030-01-01,true,,某某公司,uscc,2",
+            "boom.cn,新网,true,2030-01-01,true,,某某公司,uscc,3",
+        ]);
+        let err = store
+            .registrar_import_csv(file.as_bytes(), "account:2", LATER)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ImportError::Store(_)), "{err:?}");
+        assert_eq!(store.registrar_count().await.unwrap(), 1);
+        let a = store.registrar_get("a.cn").await.unwrap().unwrap();
+        assert_eq!(a.record.expires, date!(2027 - 10 - 01));
+        assert_eq!(a.updated_by, "account:1");
+    }
+);
