@@ -601,3 +601,8 @@ pub use record::{
     Rectification,
 };
 pub use sms::{SmsChallenge, SmsMessage};
+mod registrar;
+pub use registrar::{
+    CSV_COLUMNS, FieldProblem, ImportError, ImportSummary, RegistrarEntry, RegistrarError,
+    RegistrarFields, RegistrarRecord,
+};
