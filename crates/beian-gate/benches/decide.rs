@@ -77,7 +77,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut len = 0usize;
             for h in &normalised {
-                len += psl::suffix(black_box(h.as_str()).as_bytes()).map_or(0, |s| s.as_bytes().len());
+                len +=
+                    psl::suffix(black_box(h.as_str()).as_bytes()).map_or(0, |s| s.as_bytes().len());
             }
             len
         })

@@ -23,9 +23,7 @@ fn rss_bytes() -> u64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().map_or(10_000_000, |a| a.parse().unwrap());
-    let path = args
-        .next()
-        .unwrap_or_else(|| format!("/tmp/gate-{n}.snap"));
+    let path = args.next().unwrap_or_else(|| format!("/tmp/gate-{n}.snap"));
     if !std::path::Path::new(&path).exists() {
         let t = Instant::now();
         let names: Vec<String> = (0..n).map(domain).collect();

@@ -76,6 +76,8 @@ pub fn normalize(raw: &str) -> Result<Host, HostError> {
     }
 }
 
+// Returned on the stack once per decision: boxing the host would allocate on the hot path.
+#[allow(clippy::large_enum_variant)]
 enum Fast {
     Done(Result<Host, HostError>),
     Slow,
@@ -147,7 +149,10 @@ fn fast(bytes: &[u8]) -> Fast {
         labels -= 1;
         // The last real label has already been checked when its dot was seen; recompute
         // whether it is numeric.
-        let prev_start = bytes[..name_end].iter().rposition(|&c| c == b'.').map_or(0, |p| p + 1);
+        let prev_start = bytes[..name_end]
+            .iter()
+            .rposition(|&c| c == b'.')
+            .map_or(0, |p| p + 1);
         last_all_digits = bytes[prev_start..name_end].iter().all(u8::is_ascii_digit);
     } else if let Err(e) = check_label(&bytes[label_start..end]) {
         return Fast::Done(Err(e));
@@ -181,7 +186,9 @@ fn general(raw: &str) -> Result<Host, HostError> {
         .iter()
         .any(|&b| b <= b' ' || b == 0x7f || b == b'/' || b == b'\\' || b == b'@')
     {
-        return Err(HostError::Malformed("control, space or delimiter character"));
+        return Err(HostError::Malformed(
+            "control, space or delimiter character",
+        ));
     }
     let name = strip_port(raw)?;
     let name = name.strip_suffix('.').unwrap_or(name);
@@ -237,9 +244,7 @@ fn valid_port(port: impl AsRef<[u8]>) -> bool {
     if port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    port.iter()
-        .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
-        <= 65535
+    port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
 }
 
 /// ASCII: check LDH syntax while lower-casing into the buffer.

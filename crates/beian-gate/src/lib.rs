@@ -17,8 +17,8 @@ pub mod serve;
 pub mod set;
 pub mod snapshot;
 pub mod sni;
-pub mod suffix;
 pub mod source;
+pub mod suffix;
 pub mod testdata;
 pub mod tls;
 

@@ -114,7 +114,9 @@ mod tests {
             return;
         };
         let ours = Suffixes::miit().registrable(h.as_str());
-        let theirs = beian_domain::SuffixList::miit().registrable(h.as_str()).ok();
+        let theirs = beian_domain::SuffixList::miit()
+            .registrable(h.as_str())
+            .ok();
         assert_eq!(ours, theirs, "{host}");
     }
 

@@ -15,7 +15,7 @@ pub const SUFFIXES: [&str; 10] = [
 ];
 
 /// The `i`-th synthetic registrable domain: 5–14 pseudo-random letters and digits plus a suffix.
-/// Distinct for distinct `i` (the index is encoded in the name).
+/// Distinct for distinct `i` (letters, then the index in digits).
 pub fn domain(i: u64) -> String {
     let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
     let len = 5 + (x % 10) as usize;
@@ -27,15 +27,8 @@ pub fn domain(i: u64) -> String {
         x ^= x << 17;
         s.push(char::from(ALPHA[(x % 26) as usize]));
     }
-    // The index in base 36 keeps names unique.
-    let mut n = i;
-    loop {
-        s.push(char::from(ALPHA[(n % 36) as usize]));
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
+    // Letters, then the index in decimal digits: unique names.
+    s.push_str(&i.to_string());
     s.push('.');
     s.push_str(SUFFIXES[(i % SUFFIXES.len() as u64) as usize]);
     s

@@ -2,6 +2,7 @@
 
 mod check;
 mod demo;
+mod gate;
 
 /// mimalloc: the batch checker allocates many small strings on every core, where glibc's
 /// allocator spends a third of the time (measured in BENCHMARKS.md).
@@ -34,6 +35,8 @@ enum Command {
     Demo(DemoArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(DatabaseArgs),
+    /// The access gate: allow only filed domains accessed here (proxy, tls, authz, check).
+    Gate(gate::GateArgs),
 }
 
 #[derive(clap::Args)]
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => edge(serve(args)),
         Command::Demo(args) => edge(run_demo(args)),
         Command::Migrate(args) => edge(migrate(args)),
+        Command::Gate(args) => gate::run(args),
     }
 }
 

@@ -1,0 +1,412 @@
+//! `beian gate proxy|tls|authz|check`: the access gate's shell (the decision lives in
+//! beian-gate). Settings come from flags, then `BEIAN_GATE_*` variables, then a TOML file given
+//! by `--config`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use beian_gate::feed::{FeedConfig, Follower};
+use beian_gate::serve::Limits;
+use beian_gate::{Decision, Gate};
+use clap::Subcommand;
+
+#[derive(clap::Args)]
+pub struct GateArgs {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// HTTP reverse proxy: allowed requests go to the upstream, denied ones get the block page
+    /// (403, `X-Beian-Deny: <reason>`).
+    Proxy(ServeArgs),
+    /// TLS pass-through: read the ClientHello's server name, splice allowed connections to the
+    /// upstream unchanged, close denied ones with a fatal `unrecognized_name` alert.
+    Tls(ServeArgs),
+    /// Authorization endpoint for nginx `auth_request` and Envoy `ext_authz` (HTTP): 204 allow,
+    /// 403 deny with `X-Beian-Deny`.
+    Authz(ServeArgs),
+    /// Decide for hosts at the terminal: one line per host, `HOST allow` or `HOST deny REASON`.
+    /// Exit 0 when every host is allowed, 1 when one is denied, 2 on error.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct SourceArgs {
+    /// A plain list: one registrable domain per line, optionally followed by a state
+    /// (`allow` when absent); `#` comments.
+    #[arg(long, env = "BEIAN_GATE_DOMAINS")]
+    domains: Option<PathBuf>,
+    /// A snapshot file (as served by the filing server at /api/v1/gate/snapshot).
+    #[arg(long, env = "BEIAN_GATE_SNAPSHOT")]
+    snapshot: Option<PathBuf>,
+    /// A running filing server (`http://host:port`): load its snapshot, then follow its changes.
+    #[arg(long, env = "BEIAN_GATE_FEED")]
+    feed: Option<String>,
+    /// Bearer token for the filing server's gate routes.
+    #[arg(long, env = "BEIAN_GATE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// With --feed: keep the last snapshot and the changes since in this file (and
+    /// `FILE.journal`), so that a restarted gate serves before it reaches the server.
+    #[arg(long, env = "BEIAN_GATE_STATE")]
+    state: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A TOML file with any of the keys below (snake_case); flags and variables override it.
+    #[arg(long, env = "BEIAN_GATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "BEIAN_GATE_LISTEN")]
+    listen: Option<String>,
+    /// Upstream `host:port` (proxy and tls).
+    #[arg(long, env = "BEIAN_GATE_UPSTREAM")]
+    upstream: Option<String>,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, env = "BEIAN_GATE_METRICS")]
+    metrics: Option<String>,
+    /// The provider's contact line on the block page.
+    #[arg(long, env = "BEIAN_GATE_CONTACT")]
+    contact: Option<String>,
+    /// Let `/.well-known/acme-challenge/` through for the registrable domains listed in this
+    /// file (filings in progress), so that certificates can be issued before approval. Off when
+    /// absent.
+    #[arg(long, env = "BEIAN_GATE_ACME_IN_PROGRESS")]
+    acme_in_progress: Option<PathBuf>,
+    /// Client connections open at once [default: 10000].
+    #[arg(long, env = "BEIAN_GATE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Authz: read the host from `X-Forwarded-Host` when present (only when the front proxy
+    /// sets it itself).
+    #[arg(long)]
+    trust_forwarded_host: bool,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Hosts as a client would send them (`www.example.cn`, `例子.中国:8443`).
+    #[arg(required = true)]
+    hosts: Vec<String>,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// The configuration file's keys; unknown keys are an error.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    upstream: Option<String>,
+    domains: Option<PathBuf>,
+    snapshot: Option<PathBuf>,
+    feed: Option<String>,
+    token: Option<String>,
+    state: Option<PathBuf>,
+    metrics: Option<String>,
+    contact: Option<String>,
+    acme_in_progress: Option<PathBuf>,
+    max_connections: Option<usize>,
+    trust_forwarded_host: Option<bool>,
+    header_timeout_secs: Option<u64>,
+    hello_timeout_secs: Option<u64>,
+    max_header_bytes: Option<usize>,
+}
+
+/// Settings after flags, environment, file and defaults.
+struct Settings {
+    listen: String,
+    upstream: Option<String>,
+    source: SourceArgs,
+    metrics: Option<String>,
+    contact: String,
+    acme_in_progress: Option<PathBuf>,
+    trust_forwarded_host: bool,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("upstream", &self.upstream)
+            .field("feed", &self.source.feed)
+            .field("token", &self.source.token.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+fn settings(args: ServeArgs) -> anyhow::Result<Settings> {
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str::<FileConfig>(&text)
+                .with_context(|| format!("configuration file {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let defaults = Limits::default();
+    let s = args.source;
+    Ok(Settings {
+        listen: args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8081".into()),
+        upstream: args.upstream.or(file.upstream),
+        source: SourceArgs {
+            domains: s.domains.or(file.domains),
+            snapshot: s.snapshot.or(file.snapshot),
+            feed: s.feed.or(file.feed),
+            token: s.token.or(file.token),
+            state: s.state.or(file.state),
+        },
+        metrics: args.metrics.or(file.metrics),
+        contact: args
+            .contact
+            .or(file.contact)
+            .unwrap_or_else(|| "请联系您的服务商 / please contact your hosting provider".into()),
+        acme_in_progress: args.acme_in_progress.or(file.acme_in_progress),
+        trust_forwarded_host: args.trust_forwarded_host
+            || file.trust_forwarded_host.unwrap_or(false),
+        limits: Limits {
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(defaults.max_connections),
+            header_timeout: file
+                .header_timeout_secs
+                .map_or(defaults.header_timeout, Duration::from_secs),
+            hello_timeout: file
+                .hello_timeout_secs
+                .map_or(defaults.hello_timeout, Duration::from_secs),
+            max_header_bytes: file.max_header_bytes.unwrap_or(defaults.max_header_bytes),
+            ..defaults
+        },
+    })
+}
+
+fn init_logs() {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BEIAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Run `beian gate …`.
+pub fn run(args: GateArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("beian gate: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match args.mode {
+            Mode::Check(a) => check(a).await,
+            Mode::Proxy(a) => serve(Kind::Proxy, a).await.map(|()| true),
+            Mode::Tls(a) => serve(Kind::Tls, a).await.map(|()| true),
+            Mode::Authz(a) => serve(Kind::Authz, a).await.map(|()| true),
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("beian gate: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Load the domain set from the one source given. With a feed, also return the follower to run.
+async fn load(
+    gate: &Arc<Gate>,
+    source: &SourceArgs,
+    wait: u32,
+) -> anyhow::Result<Option<Follower>> {
+    let given = [
+        source.domains.is_some(),
+        source.snapshot.is_some(),
+        source.feed.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if given != 1 {
+        bail!("give exactly one of --domains FILE, --snapshot FILE, --feed URL");
+    }
+    if let Some(path) = &source.domains {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let list = beian_gate::source::parse_domains(&text)
+            .with_context(|| format!("domain list {}", path.display()))?;
+        gate.replace(list.iter().map(|(d, s)| (d.as_str(), *s)), 0);
+        return Ok(None);
+    }
+    if let Some(path) = &source.snapshot {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let snap = beian_gate::snapshot::decode(&bytes)
+            .with_context(|| format!("snapshot {}", path.display()))?;
+        gate.load_snapshot(&snap);
+        return Ok(None);
+    }
+    let url = source.feed.clone().unwrap_or_default();
+    let mut config = FeedConfig::new(url);
+    config.token = source.token.clone();
+    config.state = source.state.clone();
+    config.wait_secs = wait;
+    let mut follower = Follower::new(Arc::clone(gate), config).context("--feed")?;
+    follower.ensure_state().await;
+    Ok(Some(follower))
+}
+
+async fn check(args: CheckArgs) -> anyhow::Result<bool> {
+    let gate = Arc::new(Gate::new());
+    if let Some(mut follower) = load(&gate, &args.source, 0).await? {
+        // Bring the snapshot (or restored state) up to date once; no following.
+        follower
+            .poll_once()
+            .await
+            .context("reading the change feed")?;
+    }
+    let mut all = true;
+    for host in &args.hosts {
+        match gate.decide_uncounted(host.as_bytes(), None).decision {
+            Decision::Allow | Decision::AllowAcme => println!("{host} allow"),
+            Decision::Deny(reason) => {
+                all = false;
+                println!("{host} deny {}", reason.as_str());
+            }
+        }
+    }
+    Ok(all)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Proxy,
+    Tls,
+    Authz,
+}
+
+async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
+    init_logs();
+    let settings = settings(args)?;
+    if kind != Kind::Authz && settings.upstream.is_none() {
+        bail!("--upstream HOST:PORT is required in this mode");
+    }
+    let mut gate = Gate::new();
+    if let Some(path) = &settings.acme_in_progress {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let list = beian_gate::source::parse_domains(&text)
+            .with_context(|| format!("ACME list {}", path.display()))?;
+        gate.set_acme_in_progress(list.iter().map(|(d, _)| d.as_str()));
+    }
+    let gate = Arc::new(gate);
+    let follower = load(&gate, &settings.source, 25).await?;
+    if let Some(f) = follower {
+        tokio::spawn(f.run());
+    }
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let metrics_addr = match &settings.metrics {
+        Some(m) => {
+            let l = tokio::net::TcpListener::bind(m)
+                .await
+                .with_context(|| format!("metrics listener {m}"))?;
+            let a = l.local_addr()?;
+            tokio::spawn(beian_gate::serve::serve_metrics(l, Arc::clone(&gate)));
+            Some(a)
+        }
+        None => None,
+    };
+    tracing::info!(%addr, domains = gate.len(), version = gate.version(), "beian gate serving");
+    // Printed for scripts and tests that listen on port 0.
+    println!("listening on {addr}");
+    if let Some(m) = metrics_addr {
+        println!("metrics on http://{m}/metrics");
+    }
+    let upstream = settings.upstream.clone().unwrap_or_default();
+    let work = async {
+        match kind {
+            Kind::Proxy => {
+                beian_gate::proxy::serve_proxy(
+                    listener,
+                    gate,
+                    beian_gate::proxy::ProxyOptions {
+                        upstream,
+                        contact: settings.contact.clone(),
+                        limits: settings.limits.clone(),
+                    },
+                )
+                .await
+            }
+            Kind::Tls => {
+                beian_gate::tls::serve_tls(
+                    listener,
+                    gate,
+                    beian_gate::tls::TlsOptions {
+                        upstream,
+                        limits: settings.limits.clone(),
+                    },
+                )
+                .await
+            }
+            Kind::Authz => {
+                beian_gate::authz::serve_authz(
+                    listener,
+                    gate,
+                    beian_gate::authz::AuthzOptions {
+                        trust_forwarded_host: settings.trust_forwarded_host,
+                        limits: settings.limits.clone(),
+                    },
+                )
+                .await
+            }
+        }
+    };
+    tokio::select! {
+        () = work => {},
+        () = shutdown() => tracing::info!("beian gate stopping"),
+    }
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
