@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use beian_rules::{Engine, parse_document};
 use beian_store::Store;
@@ -23,6 +23,7 @@ pub mod blacklist;
 pub mod idempotency;
 pub mod orders;
 pub mod record;
+pub mod registrar;
 pub mod registry;
 
 /// The largest request body accepted (an application with its context is a few kilobytes).
@@ -43,6 +44,8 @@ pub struct AppState {
     pub gate_token: Option<String>,
     /// Public queries allowed per client IP in a burst; one more every [`QUERY_REPLENISH`].
     pub query_burst: u32,
+    /// The registrars' library the DOMAIN_* rules read (the built-in table unless replaced).
+    pub registrar: Arc<dyn registrar::RegistrarLibrary>,
     /// The gate feed's head as last seen (woken by a watcher task), for long-polling gates.
     pub gate_head: tokio::sync::watch::Receiver<i64>,
     gate_head_tx: Arc<tokio::sync::watch::Sender<i64>>,
@@ -87,6 +90,9 @@ impl AppState {
         };
         let (gate_head_tx, gate_head) = tokio::sync::watch::channel(0);
         Ok(AppState {
+            registrar: Arc::new(registrar::BuiltInRegistrar {
+                store: store.clone(),
+            }),
             gate_head,
             gate_head_tx: Arc::new(gate_head_tx),
             store,
@@ -211,6 +217,12 @@ pub fn router(state: AppState) -> Router {
             post(record::resolve_rectification),
         )
         .route("/api/v1/jobs/run", post(record::run_jobs))
+        .route("/api/v1/registrar-records", get(registrar::list))
+        .route("/api/v1/registrar-records/import", post(registrar::import))
+        .route(
+            "/api/v1/registrar-records/{domain}",
+            put(registrar::put).delete(registrar::delete),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
@@ -344,7 +356,7 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         serde_json::from_str(include_str!("../../../schema/check-input.schema.json"))
             .unwrap_or(serde_json::Value::Null);
     let problem = serde_json::json!({"description": "problem+json", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "openapi": "3.1.0",
         "info": {"title": "beian", "version": env!("CARGO_PKG_VERSION"), "description": "ICP filing system API"},
         "paths": {
@@ -411,8 +423,20 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
                 "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "path": {"type": "string"}}}
         }}
-    })
-    .to_string()
+    });
+    if let (Some(paths), Some(more)) = (
+        doc["paths"].as_object_mut(),
+        registrar::openapi_paths(&problem).as_object(),
+    ) {
+        paths.extend(more.clone());
+    }
+    if let (Some(paths), Some(more)) = (
+        doc["paths"].as_object_mut(),
+        record::openapi_paths(&problem).as_object(),
+    ) {
+        paths.extend(more.clone());
+    }
+    doc.to_string()
 });
 
 async fn check(State(state): State<Arc<AppState>>, body: String) -> Response {

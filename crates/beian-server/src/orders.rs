@@ -23,7 +23,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
-use crate::{ApiJson, AppState, Problem};
+use crate::{AppState, Problem};
 
 pub(crate) fn problem(
     status: u16,
@@ -211,7 +211,21 @@ pub(crate) async fn context_for(
             _ => blacklist.website_names.push(e.value),
         }
     }
+    // The registrars' library: a library with no records at all is not configured yet, and a
+    // check whose data is absent is skipped, never guessed (SPEC §7.1).
+    let domains = if state.store.registrar_count().await? > 0 {
+        Some(
+            state
+                .registrar
+                .records_for(&application_domains(app))
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     Ok(Context {
+        domains,
         products: Some(products),
         filings: Some(filings),
         orders_in_progress: Some(state.store.credentials_in_progress(order).await?),
@@ -554,8 +568,16 @@ pub async fn reject(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<RejectBody>,
+    body: axum::body::Bytes,
 ) -> Response {
+    // Who may see the order is decided before the body is read.
+    if let Err(r) = visible(&state, &caller, id).await {
+        return r;
+    }
+    let body: RejectBody = match crate::parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let mut reasons = Vec::new();
     for (i, r) in body.reasons.iter().enumerate() {
         match beian_rules::ReasonCode::parse(r.trim()) {

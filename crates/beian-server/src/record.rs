@@ -1063,3 +1063,34 @@ pub async fn run_jobs(State(state): State<Arc<AppState>>, caller: Caller) -> Res
         Err(e) => internal(e),
     }
 }
+
+/// The OpenAPI entries of these routes.
+pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
+    let bearer = serde_json::json!([{"bearer": []}]);
+    serde_json::json!({
+        "/api/v1/products": {
+            "get": {"summary": "Product instances with quota, service numbers (unbound, bound, filing, filed, invalid) and the exact reasons an instance is ineligible (applicants: their own; staff: all)", "security": bearer, "responses": {"200": {"description": "instances"}, "401": problem}},
+            "post": {"summary": "Register or update an instance (supervisors): instance_id, owner, kind, region, billing, expires, public_bandwidth, quota (≤ 5)", "security": bearer, "responses": {"201": {"description": "registered"}, "403": problem, "422": problem}}
+        },
+        "/api/v1/products/{instance}/service-numbers": {"post": {"summary": "Apply for a service number on an instance (its owner)", "security": bearer,
+            "parameters": [{"name": "instance", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "service_number"}, "404": problem, "409": problem}}},
+        "/api/v1/public/query": {"get": {"summary": "Public query by exactly one of domain, number, subject, credential (rate limited); outcome filed, not_filed or unknown; no credential numbers, phones or addresses",
+            "parameters": [{"name": "domain", "in": "query", "schema": {"type": "string"}}, {"name": "number", "in": "query", "schema": {"type": "string"}}, {"name": "subject", "in": "query", "schema": {"type": "string"}}, {"name": "credential", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "outcome and records"}, "422": problem, "429": problem, "503": {"description": "outcome unknown"}}}},
+        "/api/v1/gate/snapshot": {"get": {"summary": "Every domain's gate state as the gate's compact snapshot (gate token or supervisor); X-Beian-Snapshot-Seq", "security": bearer, "responses": {"200": {"description": "application/octet-stream"}, "401": problem, "403": problem}}},
+        "/api/v1/gate/changes": {"get": {"summary": "Gate feed: changes after a sequence number, long-polled (gate token or supervisor)", "security": bearer,
+            "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}, {"name": "wait", "in": "query", "schema": {"type": "integer", "maximum": 30}}],
+            "responses": {"200": {"description": "last_seq, snapshot_required, changes [{seq, domain, state}]"}, "401": problem, "403": problem}}},
+        "/api/v1/rectifications": {
+            "post": {"summary": "Notify a filed subject to rectify by a deadline (supervisors): subject_number, reason, deadline (YYYY-MM-DD) or working_days", "security": bearer, "responses": {"201": {"description": "the notice"}, "403": problem, "422": problem}},
+            "get": {"summary": "Rectification notices (staff: all; applicants: their subject's)", "security": bearer, "responses": {"200": {"description": "notices"}}}
+        },
+        "/api/v1/rectifications/{id}/resolve": {"post": {"summary": "Close a notice as rectified (staff)", "security": bearer,
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "rectified"}, "403": problem, "409": problem}}},
+        "/api/v1/registry/filings": {"post": {"summary": "Record another provider's filing in the national record (administration)", "security": bearer, "responses": {"201": {"description": "subject_number, website_numbers"}, "403": problem, "409": problem, "422": problem}}},
+        "/api/v1/registry/revocations": {"post": {"summary": "Revoke a subject or website number (administration)", "security": bearer, "responses": {"200": {"description": "revoked website numbers"}, "403": problem, "422": problem}}},
+        "/api/v1/jobs/run": {"post": {"summary": "Run the due time-driven transitions now: expiry, SMS timeouts, rectification deadlines (supervisors)", "security": bearer, "responses": {"200": {"description": "what was done"}, "403": problem}}}
+    })
+}

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{Caller, token_digest};
 use crate::orders::{internal, problem, role_of, step, store_error, view, visible};
-use crate::{ApiJson, AppState};
+use crate::AppState;
 
 /// Wrong answers allowed before the verification fails and the order goes back to the provider.
 pub const SMS_ATTEMPTS: i32 = 3;
@@ -95,7 +95,7 @@ pub async fn answer_sms(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(a): ApiJson<SmsAnswer>,
+    body: axum::body::Bytes,
 ) -> Response {
     let o = match visible(&state, &caller, id).await {
         Ok(o) if o.account == caller.account.id.to_string() => o,
@@ -107,6 +107,10 @@ pub async fn answer_sms(
                 None,
             );
         }
+    };
+    let a: SmsAnswer = match crate::parse_body(&body) {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     if o.state != OrderState::SmsVerification {
         return problem(
@@ -374,10 +378,22 @@ pub async fn reject(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(r): ApiJson<AdministrationRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
     let o = match visible(&state, &caller, id).await {
         Ok(o) => o,
+        Err(resp) => return resp,
+    };
+    if role_of(&caller) != Role::Administration {
+        return problem(
+            403,
+            "仅限管局 / Administration only",
+            "only the administration rejects at this step",
+            None,
+        );
+    }
+    let r: AdministrationRejection = match crate::parse_body(&body) {
+        Ok(r) => r,
         Err(resp) => return resp,
     };
     let mut reasons = Vec::new();

@@ -48,6 +48,8 @@ pub enum StoreError {
     DomainOnRecord(String),
     #[error("{0} is not on record")]
     NotOnRecord(String),
+    #[error("a source behind a port did not answer: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -726,3 +726,71 @@ contract!(blacklist_entries_are_permanent, |store: Store| async move {
     assert!(store.execute_raw("DELETE FROM blacklist").await.is_err());
     assert_eq!(store.blacklist().await.unwrap().len(), 1);
 });
+
+contract!(
+    a_thousand_approvals_across_provinces_issue_distinct_numbers,
+    |store: Store| async move {
+        const PROVINCES: [(u8, char); 6] = [
+            (11, '京'),
+            (31, '沪'),
+            (33, '浙'),
+            (44, '粤'),
+            (51, '蜀'),
+            (65, '新'),
+        ];
+        store
+            .put_product(&product("INS-MANY", i32::MAX))
+            .await
+            .unwrap();
+        let mut orders = Vec::new();
+        for i in 0..1000 {
+            let sn = format!("SN-MANY-{i}");
+            store
+                .put_service_number(&sn, "INS-MANY", NOW)
+                .await
+                .unwrap();
+            let mut o = new_order(&format!("CRED-MANY-{i:04}"));
+            o.province = PROVINCES[i % PROVINCES.len()].0;
+            let row = store.create_order(&o, NOW).await.unwrap();
+            orders.push((row.id, i, sn));
+        }
+        store
+            .execute_raw(
+                "UPDATE orders SET state = 'administration_review', in_progress = TRUE, version = 7",
+            )
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for (id, i, sn) in orders {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let (province, abbr) = PROVINCES[i % PROVINCES.len()];
+                let mut p = plan(&format!("CRED-MANY-{i:04}"), &[sn.as_str()]);
+                p.province = province;
+                p.abbr = abbr;
+                store.approve_order(id, 7, &p, "administration", NOW).await
+            }));
+        }
+        let mut numbers = std::collections::HashSet::new();
+        for t in tasks {
+            let a = t.await.unwrap().unwrap();
+            assert!(numbers.insert(a.subject.to_string()));
+            assert!(numbers.insert(a.websites[0].to_string()));
+        }
+        assert_eq!(numbers.len(), 2000);
+        assert_eq!(
+            store.product("INS-MANY").await.unwrap().unwrap().consumed,
+            1000
+        );
+        // Per province, serials run 1..=n without a gap.
+        for (_, abbr) in PROVINCES {
+            let n = numbers
+                .iter()
+                .filter(|x| x.starts_with(abbr) && !x.contains('-'))
+                .count();
+            for serial in 1..=n {
+                assert!(numbers.contains(&format!("{abbr}ICP备2026{serial:06}号")));
+            }
+        }
+    }
+);
