@@ -3,6 +3,7 @@
 mod check;
 mod demo;
 mod gate;
+mod import;
 
 /// mimalloc: the batch checker allocates many small strings on every core, where glibc's
 /// allocator spends a third of the time (measured in BENCHMARKS.md).
@@ -37,6 +38,26 @@ enum Command {
     Migrate(DatabaseArgs),
     /// The access gate: allow only filed domains accessed here (proxy, tls, authz, check).
     Gate(gate::GateArgs),
+    /// Import reference data from a file into the database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Domain registration records (the registrars' library of the DOMAIN_* rules) from a CSV
+    /// file: header `domain,registrar,registrar_approved,expires,real_name_verified,
+    /// real_name_date,registrant_name,registrant_credential_type,registrant_credential_number`;
+    /// all rows are imported, or none.
+    Registrar(ImportFileArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportFileArgs {
+    /// The CSV file (UTF-8, header line first), or `-` for standard input.
+    file: PathBuf,
+    #[command(flatten)]
+    db: DatabaseArgs,
 }
 
 #[derive(clap::Args)]
@@ -163,6 +184,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => edge(run_demo(args)),
         Command::Migrate(args) => edge(migrate(args)),
         Command::Gate(args) => gate::run(args),
+        Command::Import(ImportCommand::Registrar(args)) => {
+            edge(import::registrar_csv(&args.db.database, &args.file))
+        }
     }
 }
 
