@@ -493,7 +493,9 @@ where
 }
 
 /// Parse a JSON body, answering problems as problem+json naming the field (for handlers that
-/// check the caller's role before they look at the body).
+/// check the caller's role before they look at the body). The error is the response itself, as
+/// every handler's early exit is.
+#[allow(clippy::result_large_err)]
 pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {

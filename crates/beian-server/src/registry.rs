@@ -22,9 +22,9 @@ use beian_store::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::AppState;
 use crate::auth::{Caller, token_digest};
 use crate::orders::{internal, problem, role_of, step, store_error, view, visible};
-use crate::AppState;
 
 /// Wrong answers allowed before the verification fails and the order goes back to the provider.
 pub const SMS_ATTEMPTS: i32 = 3;
