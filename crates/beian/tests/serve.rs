@@ -4,42 +4,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-struct Server {
-    child: Child,
-    base: String,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Server, spawn_server as spawn};
 
 fn spawn_server(database: &str) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-        .env("BEIAN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    // Owned by `Server` at once: a failed assertion below still kills and reaps the process.
-    let mut server = Server {
-        child,
-        base: String::new(),
-    };
-    let stdout = server.child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    server.base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    server
+    spawn(database, &[])
 }
 
 /// An instance (owned by `account`, or stock when `None`) with the given service numbers.

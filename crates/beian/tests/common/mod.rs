@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 /// A running server, killed and reaped when dropped (even when an assertion fails first).
 pub struct Server {
-    child: Child,
+    pub child: Child,
     pub base: String,
 }
 
