@@ -238,6 +238,7 @@ async fn load(
     gate: &Arc<Gate>,
     source: &SourceArgs,
     wait: u32,
+    once: bool,
 ) -> anyhow::Result<Option<Follower>> {
     let given = [
         source.domains.is_some(),
@@ -271,13 +272,39 @@ async fn load(
     config.state = source.state.clone();
     config.wait_secs = wait;
     let mut follower = Follower::new(Arc::clone(gate), config).context("--feed")?;
-    follower.ensure_state().await;
+    if once {
+        if !follower.restore().await.context("local gate state")? {
+            follower
+                .load_snapshot()
+                .await
+                .context("fetching the snapshot")?;
+        }
+        return Ok(Some(follower));
+    }
+    // A refused token is a configuration error, not an outage: stop at once.
+    match follower.restore().await {
+        Ok(true) => {}
+        Ok(false) => match follower.load_snapshot().await {
+            Ok(()) => {}
+            Err(e @ beian_gate::feed::FeedError::Status(401 | 403)) => {
+                return Err(e).context("fetching the snapshot");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "filing server unreachable; waiting for the first snapshot");
+                follower.ensure_state().await;
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "local gate state unusable; fetching a snapshot");
+            follower.ensure_state().await;
+        }
+    }
     Ok(Some(follower))
 }
 
 async fn check(args: CheckArgs) -> anyhow::Result<bool> {
     let gate = Arc::new(Gate::new());
-    if let Some(mut follower) = load(&gate, &args.source, 0).await? {
+    if let Some(mut follower) = load(&gate, &args.source, 0, true).await? {
         // Bring the snapshot (or restored state) up to date once; no following.
         follower
             .poll_once()
@@ -319,7 +346,7 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
         gate.set_acme_in_progress(list.iter().map(|(d, _)| d.as_str()));
     }
     let gate = Arc::new(gate);
-    let follower = load(&gate, &settings.source, 25).await?;
+    let follower = load(&gate, &settings.source, 25, false).await?;
     if let Some(f) = follower {
         tokio::spawn(f.run());
     }

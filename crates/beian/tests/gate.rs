@@ -511,3 +511,72 @@ fn tls_splices_allowed_hellos_unchanged_and_alerts_denied_ones() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Against the real filing server (`beian serve --gate-token`): the gate fetches its snapshot
+/// and reads its change feed with the token, and is refused without it. (An approval reaching a
+/// running gate end to end is the filing service's test.)
+#[test]
+fn feed_from_the_real_filing_server() {
+    let dir = temp_dir("feed");
+    let db = format!("sqlite://{}", dir.join("beian.db").display());
+    let mut server = beian()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db,
+            "--gate-token",
+            "s3cret-gate",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or("")
+        .to_owned();
+    let out = beian()
+        .args([
+            "gate",
+            "check",
+            "--feed",
+            &base,
+            "--token",
+            "s3cret-gate",
+            "example.cn",
+            "1.2.3.4",
+        ])
+        .output()
+        .unwrap();
+    let wrong = beian()
+        .args([
+            "gate",
+            "check",
+            "--feed",
+            &base,
+            "--token",
+            "wrong",
+            "example.cn",
+        ])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "example.cn deny not_filed\n1.2.3.4 deny ip_address\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
