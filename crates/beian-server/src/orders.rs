@@ -291,13 +291,29 @@ fn facts(state: &AppState, o: &OrderRow, report: &Report) -> OrderFacts {
 }
 
 pub(crate) async fn view(state: &AppState, caller: &Caller, o: OrderRow) -> Response {
-    let doc = match parse_document(&format!("{{\"application\": {}}}", o.application)) {
-        Ok(d) => d,
-        Err(e) => return internal(format!("stored application unreadable: {e}")),
-    };
-    let report = match report_for(state, &doc.application, Some(o.id), &o.account).await {
-        Ok(r) => r,
-        Err(e) => return internal(e),
+    view_with(state, caller, o, None).await
+}
+
+/// The order's view; `report` when the caller has just computed it for the same application
+/// and context (a workflow step), so that it is not computed twice.
+async fn view_with(
+    state: &AppState,
+    caller: &Caller,
+    o: OrderRow,
+    report: Option<Report>,
+) -> Response {
+    let report = match report {
+        Some(r) => r,
+        None => {
+            let doc = match parse_document(&format!("{{\"application\": {}}}", o.application)) {
+                Ok(d) => d,
+                Err(e) => return internal(format!("stored application unreadable: {e}")),
+            };
+            match report_for(state, &doc.application, Some(o.id), &o.account).await {
+                Ok(r) => r,
+                Err(e) => return internal(e),
+            }
+        }
     };
     let history = match state.store.history(&format!("order:{}", o.id)).await {
         Ok(h) => h,
@@ -473,7 +489,7 @@ async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Re
         Err(r) => return r,
     };
     let actor = format!("account:{}", caller.account.id);
-    match step(
+    match step_reporting(
         state,
         &o,
         command,
@@ -483,7 +499,7 @@ async fn act(state: &AppState, caller: &Caller, id: i64, command: Command) -> Re
     )
     .await
     {
-        Ok(o) => view(state, caller, o).await,
+        Ok((o, report)) => view_with(state, caller, o, Some(report)).await,
         Err(r) => r,
     }
 }
@@ -498,6 +514,21 @@ pub(crate) async fn step(
     actor: &str,
     now: OffsetDateTime,
 ) -> Result<OrderRow, Response> {
+    step_reporting(state, o, command, role, actor, now)
+        .await
+        .map(|(o, _)| o)
+}
+
+/// [`step`], also returning the rules' report the decision was taken on (the application does
+/// not change in a step, so it is the report of the order after it too).
+async fn step_reporting(
+    state: &AppState,
+    o: &OrderRow,
+    command: Command,
+    role: Role,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<(OrderRow, Report), Response> {
     let doc =
         parse_document(&format!("{{\"application\": {}}}", o.application)).map_err(internal)?;
     let report = report_for(state, &doc.application, Some(o.id), &o.account)
@@ -532,7 +563,7 @@ pub(crate) async fn step(
             .await
             .map_err(internal)?;
     }
-    Ok(updated)
+    Ok((updated, report))
 }
 
 /// `POST /api/v1/orders/{id}/submit`.

@@ -279,15 +279,48 @@ pub struct Store {
     pool: Pool,
 }
 
+/// How hard SQLite works to keep an acknowledged transaction (PostgreSQL keeps its own settings).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteDurability {
+    /// `synchronous = NORMAL` in WAL mode: a transaction survives a crash or kill of the process
+    /// as soon as it is acknowledged; after a power cut or kernel crash the last transactions
+    /// before it may be lost (never half-applied). One fsync per checkpoint, not per commit.
+    #[default]
+    Process,
+    /// `synchronous = FULL`: a transaction survives a power cut too, at one fsync per commit.
+    PowerLoss,
+}
+
+impl SqliteDurability {
+    /// `normal` or `full`, as in the configuration.
+    pub fn parse(s: &str) -> Option<SqliteDurability> {
+        match s {
+            "normal" => Some(SqliteDurability::Process),
+            "full" => Some(SqliteDurability::PowerLoss),
+            _ => None,
+        }
+    }
+}
+
 impl Store {
     /// Connect to `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, SqliteDurability::default()).await
+    }
+
+    /// Connect, choosing SQLite's durability.
+    pub async fn connect_with(
+        url: &str,
+        durability: SqliteDurability,
+    ) -> Result<Store, StoreError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                // FULL: an acknowledged transaction survives a power cut, not only a process kill.
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(match durability {
+                    SqliteDurability::Process => SqliteSynchronous::Normal,
+                    SqliteDurability::PowerLoss => SqliteSynchronous::Full,
+                })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()

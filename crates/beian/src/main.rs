@@ -98,6 +98,10 @@ struct ServeArgs {
     /// This provider's name in the national record [default: beian].
     #[arg(long, env = "BEIAN_PROVIDER")]
     provider: Option<String>,
+    /// SQLite durability: `normal` (survives a process crash; the default) or `full` (survives a
+    /// power cut too, one fsync per commit) [default: normal].
+    #[arg(long, env = "BEIAN_SQLITE_SYNCHRONOUS")]
+    sqlite_synchronous: Option<String>,
     /// A shared secret access gates present as a bearer token to read the feed (otherwise a
     /// supervisor's token is needed).
     #[arg(long, env = "BEIAN_GATE_TOKEN", hide_env_values = true)]
@@ -114,6 +118,7 @@ struct FileConfig {
     query_burst: Option<u32>,
     provider: Option<String>,
     gate_token: Option<String>,
+    sqlite_synchronous: Option<String>,
 }
 
 /// The server's settings after flags, environment, file and defaults, in that order.
@@ -124,6 +129,7 @@ struct Settings {
     query_burst: u32,
     provider: String,
     gate_token: Option<String>,
+    durability: beian_store::SqliteDurability,
 }
 
 fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
@@ -156,6 +162,12 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.provider)
             .unwrap_or_else(|| beian_server::DEFAULT_PROVIDER.into()),
         gate_token: args.gate_token.clone().or(file.gate_token),
+        durability: match args.sqlite_synchronous.clone().or(file.sqlite_synchronous) {
+            None => beian_store::SqliteDurability::default(),
+            Some(s) => beian_store::SqliteDurability::parse(&s).ok_or_else(|| {
+                anyhow::anyhow!("sqlite_synchronous is `normal` or `full`, not {s:?}")
+            })?,
+        },
     })
 }
 
@@ -224,8 +236,15 @@ fn init_logs() {
 }
 
 async fn open_store(db: &DatabaseArgs) -> anyhow::Result<beian_store::Store> {
+    open_store_with(db, beian_store::SqliteDurability::default()).await
+}
+
+async fn open_store_with(
+    db: &DatabaseArgs,
+    durability: beian_store::SqliteDurability,
+) -> anyhow::Result<beian_store::Store> {
     use anyhow::Context as _;
-    let store = beian_store::Store::connect(&db.database)
+    let store = beian_store::Store::connect_with(&db.database, durability)
         .await
         .with_context(|| format!("connecting to {}", redact(&db.database)))?;
     store.migrate().await.context("migrating the schema")?;
@@ -258,7 +277,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = DatabaseArgs {
         database: settings.database.clone(),
     };
-    let store = open_store(&db).await?;
+    let store = open_store_with(&db, settings.durability).await?;
     let mut state = beian_server::AppState::new(store)?;
     state.login_burst = settings.login_burst;
     state.query_burst = settings.query_burst;
@@ -296,6 +315,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         query_burst: None,
         provider: None,
         gate_token: None,
+        sqlite_synchronous: None,
     })
     .await
 }
