@@ -374,8 +374,14 @@ impl Follower {
         if seq == self.seq {
             return Ok(());
         }
-        self.gate
-            .apply(batch.iter().map(|(d, s)| (d.as_str(), *s)), seq);
+        // Off the async workers: past the overlay's bound, applying rebuilds the table.
+        let gate = Arc::clone(&self.gate);
+        let batch = tokio::task::spawn_blocking(move || {
+            gate.apply(batch.iter().map(|(d, s)| (d.as_str(), *s)), seq);
+            batch
+        })
+        .await
+        .map_err(|e| FeedError::Http(e.to_string()))?;
         self.seq = seq;
         self.journal.extend(batch);
         if let Some(path) = &self.config.state {

@@ -19,7 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-use crate::serve::{Limits, accept_loop, http_builder};
+use crate::serve::{Limits, accept_loop, http_builder, http1_builder};
 use crate::{Decision, Gate, Reason, Verdict};
 
 /// The reason header on every denial.
@@ -221,7 +221,7 @@ pub async fn serve_proxy(listener: TcpListener, gate: Arc<Gate>, options: ProxyO
         pages: Pages::new(&options.contact),
         limits: options.limits.clone(),
     });
-    let builder = Arc::new(http_builder(&options.limits));
+    let builder = Arc::new(http1_builder(&options.limits));
     accept_loop(listener, gate, &options.limits, move |stream, peer| {
         let state = Arc::clone(&state);
         let builder = Arc::clone(&builder);

@@ -97,6 +97,45 @@ pub fn http_builder(limits: &Limits) -> hyper_util::server::conn::auto::Builder<
     b
 }
 
+/// An HTTP/1.1-only connection builder with the limits applied (the proxy: clients reach it in
+/// clear text, where browsers speak HTTP/1.1; no protocol sniffing per connection).
+pub fn http1_builder(limits: &Limits) -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    b
+}
+
+/// Bind `count` listening sockets to one address with `SO_REUSEPORT`, so that one worker thread
+/// per core can accept on its own socket (the kernel spreads connections). Port 0 is resolved by
+/// the first socket. Each listener is returned in non-blocking std form, to be registered with
+/// the runtime of the thread that serves it. Call it from within a Tokio runtime.
+pub fn bind_reuseport(addr: &str, count: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use std::net::ToSocketAddrs as _;
+    let mut target = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let mut out = Vec::with_capacity(count.max(1));
+    for _ in 0..count.max(1) {
+        let socket = if target.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        #[cfg(unix)]
+        socket.set_reuseport(true)?;
+        socket.bind(target)?;
+        let listener = socket.listen(4096)?;
+        target = listener.local_addr()?;
+        out.push(listener.into_std()?);
+    }
+    Ok(out)
+}
+
 /// Serve `GET /metrics` (Prometheus text) on `listener`.
 pub async fn serve_metrics(listener: TcpListener, gate: Arc<Gate>) {
     let limits = Limits {

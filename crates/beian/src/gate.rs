@@ -87,6 +87,10 @@ struct ServeArgs {
     /// sets it itself).
     #[arg(long)]
     trust_forwarded_host: bool,
+    /// Worker threads, each with its own listening socket (`SO_REUSEPORT`) [default: one per
+    /// core].
+    #[arg(long, env = "BEIAN_GATE_WORKERS")]
+    workers: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -117,6 +121,7 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     hello_timeout_secs: Option<u64>,
     max_header_bytes: Option<usize>,
+    workers: Option<usize>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -128,6 +133,7 @@ struct Settings {
     contact: String,
     acme_in_progress: Option<PathBuf>,
     trust_forwarded_host: bool,
+    workers: usize,
     limits: Limits,
 }
 
@@ -175,6 +181,11 @@ fn settings(args: ServeArgs) -> anyhow::Result<Settings> {
         acme_in_progress: args.acme_in_progress.or(file.acme_in_progress),
         trust_forwarded_host: args.trust_forwarded_host
             || file.trust_forwarded_host.unwrap_or(false),
+        workers: args
+            .workers
+            .or(file.workers)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, 256),
         limits: Limits {
             max_connections: args
                 .max_connections
@@ -205,7 +216,9 @@ fn init_logs() {
 
 /// Run `beian gate …`.
 pub fn run(args: GateArgs) -> ExitCode {
+    // The feed, the metrics and `check` run here; serving runs on worker threads of its own.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {
@@ -350,10 +363,13 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(f) = follower {
         tokio::spawn(f.run());
     }
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
+    let listeners = beian_gate::serve::bind_reuseport(&settings.listen, settings.workers)
         .with_context(|| format!("listening on {}", settings.listen))?;
-    let addr = listener.local_addr()?;
+    let addr = listeners
+        .first()
+        .map(std::net::TcpListener::local_addr)
+        .transpose()?
+        .context("no listener")?;
     let metrics_addr = match &settings.metrics {
         Some(m) => {
             let l = tokio::net::TcpListener::bind(m)
@@ -365,14 +381,58 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    tracing::info!(%addr, domains = gate.len(), version = gate.version(), "beian gate serving");
+    let mut limits = settings.limits.clone();
+    limits.max_connections = (limits.max_connections / settings.workers).max(1);
+    let upstream = settings.upstream.clone().unwrap_or_default();
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let gate = Arc::clone(&gate);
+        let (limits, upstream) = (limits.clone(), upstream.clone());
+        let (contact, trust) = (settings.contact.clone(), settings.trust_forwarded_host);
+        std::thread::Builder::new()
+            .name(format!("beian-gate-{i}"))
+            .spawn(move || worker(kind, listener, gate, limits, upstream, contact, trust))
+            .context("starting a worker thread")?;
+    }
+    tracing::info!(%addr, domains = gate.len(), version = gate.version(), workers = settings.workers, "beian gate serving");
     // Printed for scripts and tests that listen on port 0.
     println!("listening on {addr}");
     if let Some(m) = metrics_addr {
         println!("metrics on http://{m}/metrics");
     }
-    let upstream = settings.upstream.clone().unwrap_or_default();
-    let work = async {
+    shutdown().await;
+    tracing::info!("beian gate stopping");
+    Ok(())
+}
+
+/// One serving thread: a single-threaded runtime on its own socket (nginx's worker model: no
+/// work stealing, no cross-core wake-ups on the request path).
+fn worker(
+    kind: Kind,
+    listener: std::net::TcpListener,
+    gate: Arc<Gate>,
+    limits: Limits,
+    upstream: String,
+    contact: String,
+    trust_forwarded_host: bool,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start a worker runtime");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot register the listener");
+                return;
+            }
+        };
         match kind {
             Kind::Proxy => {
                 beian_gate::proxy::serve_proxy(
@@ -380,8 +440,8 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
                     gate,
                     beian_gate::proxy::ProxyOptions {
                         upstream,
-                        contact: settings.contact.clone(),
-                        limits: settings.limits.clone(),
+                        contact,
+                        limits,
                     },
                 )
                 .await
@@ -390,10 +450,7 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
                 beian_gate::tls::serve_tls(
                     listener,
                     gate,
-                    beian_gate::tls::TlsOptions {
-                        upstream,
-                        limits: settings.limits.clone(),
-                    },
+                    beian_gate::tls::TlsOptions { upstream, limits },
                 )
                 .await
             }
@@ -402,19 +459,14 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
                     listener,
                     gate,
                     beian_gate::authz::AuthzOptions {
-                        trust_forwarded_host: settings.trust_forwarded_host,
-                        limits: settings.limits.clone(),
+                        trust_forwarded_host,
+                        limits,
                     },
                 )
                 .await
             }
         }
-    };
-    tokio::select! {
-        () = work => {},
-        () = shutdown() => tracing::info!("beian gate stopping"),
-    }
-    Ok(())
+    });
 }
 
 async fn shutdown() {
