@@ -80,7 +80,7 @@ impl Snapshot {
     /// Call `f` with every domain and its state, in name order.
     pub fn visit(&self, mut f: impl FnMut(&str, DomainState)) {
         // Validated by `decode`: the walk cannot fail here.
-        let _ = walk(&self.bytes, self.count, |name, state| {
+        let _ = walk(&self.bytes, self.count, |name, _, state| {
             f(std::str::from_utf8(name).unwrap_or(""), state);
             Ok(())
         });
@@ -157,11 +157,19 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let mut prev = [0u8; MAX_DOMAIN];
     let mut prev_len = 0usize;
     let mut index = 0u64;
-    let end = walk(body, count, |name, _| {
+    let end = walk(body, count, |name, shared, _| {
         let err = |message| SnapshotError::Entry { index, message };
         let ok = check_name(name).map_err(err);
+        let common = prev[..prev_len]
+            .iter()
+            .zip(name)
+            .take_while(|(a, b)| a == b)
+            .count();
         let ordered = if index > 0 && name <= &prev[..prev_len] {
             Err(err("names not in strictly ascending order"))
+        } else if shared != common {
+            // One encoding per set: the shared prefix is always the longest.
+            Err(err("shared prefix is not the longest"))
         } else {
             Ok(())
         };
@@ -190,7 +198,7 @@ fn read_u64(b: &[u8]) -> u64 {
 fn walk(
     body: &[u8],
     count: u64,
-    mut f: impl FnMut(&[u8], DomainState) -> Result<(), SnapshotError>,
+    mut f: impl FnMut(&[u8], usize, DomainState) -> Result<(), SnapshotError>,
 ) -> Result<usize, SnapshotError> {
     let mut name = [0u8; MAX_DOMAIN];
     let mut len = 0usize;
@@ -215,7 +223,7 @@ fn walk(
             .ok_or(SnapshotError::Truncated)?;
         name[shared..shared + rest].copy_from_slice(tail);
         len = shared + rest;
-        f(&name[..len], DomainState::from_code(state))?;
+        f(&name[..len], shared, DomainState::from_code(state))?;
         at += 3 + rest;
     }
     Ok(at)
@@ -292,6 +300,22 @@ mod tests {
             out.extend_from_slice(&[0, 0, 4]);
             out.extend_from_slice(name);
         }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            decode(&out),
+            Err(SnapshotError::Entry { index: 1, .. })
+        ));
+        // Found by cargo-fuzz: `ab.c` then `ab.cn` written with a shared prefix of 1 instead of
+        // 4. Every set has one encoding, so it is refused.
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&1u64.to_le_bytes());
+        out.extend_from_slice(&2u64.to_le_bytes());
+        out.extend_from_slice(&[0, 0, 4]);
+        out.extend_from_slice(b"ab.c");
+        out.extend_from_slice(&[3, 1, 4]);
+        out.extend_from_slice(b"b.cn");
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         assert!(matches!(

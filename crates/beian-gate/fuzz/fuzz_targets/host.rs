@@ -9,8 +9,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(h) = normalize_bytes(data) {
         let a = h.as_str();
         assert!(!a.is_empty() && a.len() <= 253 && a.contains('.'));
-        assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'));
-        assert_eq!(normalize(a).map(|h| h.as_str().to_owned()), Ok(a.to_owned()));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        );
+        assert_eq!(
+            normalize(a).map(|h| h.as_str().to_owned()),
+            Ok(a.to_owned())
+        );
         let _ = beian_gate::suffix::Suffixes::miit().registrable(a);
     }
     static GATE: std::sync::OnceLock<beian_gate::Gate> = std::sync::OnceLock::new();
