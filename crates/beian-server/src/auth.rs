@@ -97,12 +97,19 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(unauthorized)?;
+        let digest = token_digest(token);
+        if let Some(account) = state.token_cache.get(&digest) {
+            return Ok(Caller { account });
+        }
         match state
             .store
-            .account_for_token(&token_digest(token), OffsetDateTime::now_utc())
+            .account_for_token(&digest, OffsetDateTime::now_utc())
             .await
         {
-            Ok(Some(account)) => Ok(Caller { account }),
+            Ok(Some(account)) => {
+                state.token_cache.put(digest, account.clone());
+                Ok(Caller { account })
+            }
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(internal(e)),
         }
@@ -289,4 +296,34 @@ pub async fn login(State(state): State<Arc<AppState>>, ApiJson(l): ApiJson<Login
 /// `GET /api/v1/me`: who the token belongs to.
 pub async fn me(caller: Caller) -> Json<AccountView> {
     Json(caller.account.into())
+}
+
+/// Accounts of recently seen tokens, so that a burst of requests does not read the token table for
+/// each one. Entries live [`TokenCache::TTL`]: a token that expires or an account whose role
+/// changes is seen as such within that time. Bounded: cleared when full.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (AccountRow, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, digest: &str) -> Option<AccountRow> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(digest)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(a, _)| a.clone())
+    }
+
+    fn put(&self, digest: String, account: AccountRow) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert(digest, (account, std::time::Instant::now()));
+        }
+    }
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub gate_token: Option<String>,
     /// Public queries allowed per client IP in a burst; one more every [`QUERY_REPLENISH`].
     pub query_burst: u32,
+    /// Accounts of recently seen bearer tokens.
+    pub token_cache: Arc<auth::TokenCache>,
     /// The registrars' library the DOMAIN_* rules read (the built-in table unless replaced).
     pub registrar: Arc<dyn registrar::RegistrarLibrary>,
     /// The gate feed's head as last seen (woken by a watcher task), for long-polling gates.
@@ -90,6 +92,7 @@ impl AppState {
         };
         let (gate_head_tx, gate_head) = tokio::sync::watch::channel(0);
         Ok(AppState {
+            token_cache: Arc::new(auth::TokenCache::default()),
             registrar: Arc::new(registrar::BuiltInRegistrar {
                 store: store.clone(),
             }),

@@ -213,7 +213,7 @@ pub(crate) async fn context_for(
     }
     // The registrars' library: a library with no records at all is not configured yet, and a
     // check whose data is absent is skipped, never guessed (SPEC §7.1).
-    let domains = if state.store.registrar_count().await? > 0 {
+    let domains = if state.store.registrar_has_records().await? {
         Some(
             state
                 .registrar
@@ -402,7 +402,11 @@ pub async fn create(State(state): State<Arc<AppState>>, caller: Caller, body: St
         .await
     {
         Ok(o) => {
-            let mut r = view(&state, &caller, o).await;
+            // The report of the new draft is the one just computed on this context.
+            let report = state
+                .engine
+                .check(&app, &ctx, beian_rules::today_in_china());
+            let mut r = view_with(&state, &caller, o, Some(report)).await;
             if r.status() == StatusCode::OK {
                 *r.status_mut() = StatusCode::CREATED;
             }

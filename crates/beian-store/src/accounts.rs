@@ -39,7 +39,7 @@ impl Store {
         display_name: &str,
         now: OffsetDateTime,
     ) -> Result<AccountRow, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let row = sqlx::query(
                 "INSERT INTO accounts (login, password_hash, role, display_name, created_at) VALUES ($1, $2, $3, $4, $5) \
                  RETURNING id, login, role, display_name",
@@ -84,7 +84,7 @@ impl Store {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             sqlx::query("INSERT INTO tokens (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                 .bind(digest)
                 .bind(account_id)

@@ -42,7 +42,7 @@ impl Store {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             sqlx::query(
                 "INSERT INTO blacklist (kind, value, reason, actor, at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (kind, value) DO NOTHING",

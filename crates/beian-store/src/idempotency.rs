@@ -29,7 +29,7 @@ impl Store {
         request: &str,
         now: OffsetDateTime,
     ) -> Result<Claim, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_keys (account, key, request, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (account, key) DO NOTHING",
@@ -69,7 +69,7 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE account = $3 AND key = $4")
                 .bind(i32::from(status))
                 .bind(body)
@@ -87,7 +87,7 @@ impl Store {
         account: &str,
         key: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             sqlx::query("DELETE FROM idempotency_keys WHERE account = $1 AND key = $2 AND status = 0")
                 .bind(account)
                 .bind(key)

@@ -61,18 +61,31 @@ pub enum Backend {
     Postgres,
 }
 
+/// SQLite has one writer at a time: writes go through a pool of one connection, where they queue
+/// without contention (no busy-wait backoff), and reads through a pool of several, which WAL lets
+/// run beside the writer.
 #[derive(Debug, Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
 }
 
-/// Run the same body against whichever pool the store holds: the SQL is shared (`$N`
-/// placeholders work on both), the types are checked per backend.
+/// Run the same body against whichever pool the store holds (for reads): the SQL is shared
+/// (`$N` placeholders work on both), the types are checked per backend.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
-            Pool::Sqlite($pool) => $body,
+            Pool::Sqlite { read: $pool, .. } => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// [`on_write!`] for anything that writes: SQLite's single writer connection.
+macro_rules! on_write {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite { write: $pool, .. } => $body,
             Pool::Postgres($pool) => $body,
         }
     };
@@ -323,12 +336,16 @@ impl Store {
                 })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(4)
                 .connect_with(options)
                 .await?;
             Ok(Store {
-                pool: Pool::Sqlite(pool),
+                pool: Pool::Sqlite { read, write },
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
@@ -345,7 +362,7 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite { .. } => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -353,7 +370,7 @@ impl Store {
     /// Apply the backend's migrations (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -368,7 +385,13 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, p => p.close().await)
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 
     /// Issue the next subject number of a province, atomically. The serial arithmetic is
@@ -382,7 +405,7 @@ impl Store {
     ) -> Result<SubjectNumber, StoreError> {
         let base = i64::from(year) * 1_000_000;
         let province = i16::from(province);
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let number = issue_subject_in!(tx, province, base, abbr, now);
             tx.commit().await?;
@@ -396,7 +419,7 @@ impl Store {
         subject: &SubjectNumber,
         now: OffsetDateTime,
     ) -> Result<WebsiteNumber, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let number = issue_website_in!(tx, subject, now);
             tx.commit().await?;
@@ -406,7 +429,7 @@ impl Store {
 
     /// Create or update a product instance (quota, issue and consumption are never lowered here).
     pub async fn put_product(&self, p: &ProductRow) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             sqlx::query(
                 "INSERT INTO products (instance_id, account, kind, mainland, subscription, public_bandwidth, expires, quota, issued, consumed) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -458,7 +481,7 @@ impl Store {
         instance_id: &str,
         now: OffsetDateTime,
     ) -> Result<String, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let row = sqlx::query(
                 "UPDATE products SET issued = issued + 1 WHERE instance_id = $1 AND issued < quota RETURNING issued",
@@ -499,7 +522,7 @@ impl Store {
         instance_id: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let raised = sqlx::query("UPDATE products SET issued = issued + 1 WHERE instance_id = $1 AND issued < quota")
                 .bind(instance_id)
@@ -561,7 +584,7 @@ impl Store {
         website_number: &str,
         now: OffsetDateTime,
     ) -> Result<i32, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let remaining = consume_in!(tx, service_number, website_number, now);
             tx.commit().await?;
@@ -571,7 +594,7 @@ impl Store {
 
     /// Append to the audit history.
     pub async fn append_history(&self, e: &HistoryEntry) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             sqlx::query(HISTORY_INSERT)
             .bind(&e.subject)
             .bind(&e.actor)
@@ -617,7 +640,7 @@ impl Store {
     /// Run a raw statement (tests use it to prove what the schema refuses).
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
-        on_pool!(self, pool => Ok(sqlx::query(sql).execute(pool).await?.rows_affected()))
+        on_write!(self, pool => Ok(sqlx::query(sql).execute(pool).await?.rows_affected()))
     }
 }
 

@@ -98,7 +98,7 @@ impl Store {
             "INSERT INTO orders (account, filing_type, province, credential, state, application, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'draft', $5, $6, $6) RETURNING {ORDER_COLUMNS}"
         );
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let row = sqlx::query(&sql)
                 .bind(&o.account)
                 .bind(o.filing_type.as_str())
@@ -186,7 +186,7 @@ impl Store {
             "UPDATE orders SET application = $1, filing_type = $2, province = $3, credential = $4, \
              version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7 AND state = 'draft' RETURNING {ORDER_COLUMNS}"
         );
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let row = sqlx::query(&sql)
                 .bind(&o.application)
@@ -265,7 +265,7 @@ impl Store {
              WHERE id = $7 AND version = $8 RETURNING {ORDER_COLUMNS}"
         );
         let history_subject = format!("order:{id}");
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let row = sqlx::query(&sql)
                 .bind(t.to.as_str())

@@ -351,7 +351,7 @@ impl Store {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<Approval, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             // Claim the order first: the write serialises concurrent approvals.
             let claimed = sqlx::query(
@@ -534,7 +534,7 @@ impl Store {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<Approval, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut touched: Vec<String> = Vec::new();
             let (subject, websites) = file_new_websites!(tx, plan, now, touched);
@@ -566,7 +566,7 @@ impl Store {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<String>, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let by_subject = sqlx::query("UPDATE record_subjects SET status = 'revoked', updated_at = $1 WHERE subject_number = $2 AND status = 'filed'")
                 .bind(now)
@@ -803,7 +803,7 @@ impl Store {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<Rectification, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let filed = sqlx::query("SELECT 1 FROM record_subjects WHERE subject_number = $1 AND status = 'filed'")
                 .bind(subject_number)
                 .fetch_optional(pool)
@@ -851,7 +851,7 @@ impl Store {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query("UPDATE rectifications SET state = 'rectified', closed_at = $1 WHERE id = $2 AND state = 'open'")
                 .bind(now)
@@ -885,7 +885,7 @@ impl Store {
         provider: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<i64>, StoreError> {
-        let due: Vec<(i64, String)> = on_pool!(self, pool => {
+        let due: Vec<(i64, String)> = on_write!(self, pool => {
             sqlx::query("SELECT id, subject_number FROM rectifications WHERE state = 'open' AND deadline <= $1 ORDER BY id")
                 .bind(now)
                 .fetch_all(pool)
@@ -896,7 +896,7 @@ impl Store {
         });
         let mut closed = Vec::new();
         for (id, subject) in due {
-            let done: bool = on_pool!(self, pool => {
+            let done: bool = on_write!(self, pool => {
                 let mut tx = pool.begin().await?;
                 let claimed = sqlx::query("UPDATE rectifications SET state = 'overdue', closed_at = $1 WHERE id = $2 AND state = 'open'")
                     .bind(now)

@@ -631,7 +631,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, RegistrarError> {
         let r = record.normalised().map_err(RegistrarError::Invalid)?;
-        let created = on_pool!(self, pool => {
+        let created = on_write!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
             let created = (async {
                 let created = upsert_in!(tx, &r, actor, now);
@@ -719,11 +719,21 @@ impl Store {
         })
     }
 
+    /// Does the library hold any record at all? (One index probe, whatever its size.)
+    pub async fn registrar_has_records(&self) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("SELECT 1 FROM registrar_records LIMIT 1")
+                .fetch_optional(pool)
+                .await?
+                .is_some())
+        })
+    }
+
     /// Remove a domain's record; `true` when there was one. The domain is normalised but must be
     /// the registrable domain itself: `www.example.com` removes nothing.
     pub async fn registrar_delete(&self, domain: &str) -> Result<bool, StoreError> {
         let key = lookup_key(domain, false);
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let done = sqlx::query("DELETE FROM registrar_records WHERE domain = $1")
                 .bind(&key)
                 .execute(pool)
@@ -750,7 +760,7 @@ impl Store {
         if records.is_empty() {
             return Ok(summary);
         }
-        let created = on_pool!(self, pool => {
+        let created = on_write!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
             let created = (async {
                 let mut created = 0usize;

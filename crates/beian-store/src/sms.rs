@@ -28,7 +28,7 @@ pub struct SmsMessage {
 impl Store {
     /// Open (or replace) the challenge of an order and put its message in the outbox, together.
     pub async fn open_sms_challenge(&self, c: &SmsChallenge, text: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO sms_challenges (order_id, code_digest, mobile, credential_tail, attempts, sent_at) \
@@ -78,7 +78,7 @@ impl Store {
 
     /// Count a failed attempt; returns the attempts so far.
     pub async fn sms_failed_attempt(&self, order_id: i64) -> Result<i32, StoreError> {
-        on_pool!(self, pool => {
+        on_write!(self, pool => {
             let row = sqlx::query("UPDATE sms_challenges SET attempts = attempts + 1 WHERE order_id = $1 RETURNING attempts")
                 .bind(order_id)
                 .fetch_one(pool)
