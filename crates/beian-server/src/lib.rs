@@ -18,6 +18,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tokio::net::TcpListener;
 
+pub mod administration;
 pub mod auth;
 pub mod blacklist;
 pub mod idempotency;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub gate_token: Option<String>,
     /// Public queries allowed per client IP in a burst; one more every [`QUERY_REPLENISH`].
     pub query_burst: u32,
+    /// The administration (管局) behind its port: the built-in one unless replaced.
+    pub administration: Arc<dyn administration::Administration>,
     /// Accounts of recently seen bearer tokens.
     pub token_cache: Arc<auth::TokenCache>,
     /// The registrars' library the DOMAIN_* rules read (the built-in table unless replaced).
@@ -92,6 +95,10 @@ impl AppState {
         };
         let (gate_head_tx, gate_head) = tokio::sync::watch::channel(0);
         Ok(AppState {
+            administration: Arc::new(administration::BuiltInAdministration {
+                store: store.clone(),
+                provider: DEFAULT_PROVIDER.to_owned(),
+            }),
             token_cache: Arc::new(auth::TokenCache::default()),
             registrar: Arc::new(registrar::BuiltInRegistrar {
                 store: store.clone(),
@@ -107,6 +114,18 @@ impl AppState {
             query_burst: 30,
             metrics,
         })
+    }
+}
+
+impl AppState {
+    /// Name this provider (its access in the national record), for the built-in administration
+    /// too.
+    pub fn set_provider(&mut self, provider: String) {
+        self.administration = Arc::new(administration::BuiltInAdministration {
+            store: self.store.clone(),
+            provider: provider.clone(),
+        });
+        self.provider = provider;
     }
 }
 

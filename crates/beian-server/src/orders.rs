@@ -135,9 +135,10 @@ pub(crate) async fn context_for(
 ) -> Result<Context, StoreError> {
     let credential = app.subject_credential_number().unwrap_or_default();
     let recorded = state
-        .store
-        .filings_for(&credential, &application_domains(app), &state.provider)
-        .await?;
+        .administration
+        .filings(&credential, &application_domains(app))
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let own_websites: Vec<&str> = recorded
         .iter()
         .filter(|w| w.credential == credential)
@@ -562,8 +563,14 @@ async fn step_reporting(
         .apply_transition(o.id, o.version, &t, actor, now)
         .await
         .map_err(store_error)?;
-    if updated.state == OrderState::SmsVerification {
-        crate::registry::open_challenge(state, &updated, &doc.application, now)
+    if t.action == Action::SubmitToAdministration {
+        state
+            .administration
+            .receive(crate::administration::Submission {
+                order: &updated,
+                application: &doc.application,
+                at: now,
+            })
             .await
             .map_err(internal)?;
     }

@@ -468,11 +468,7 @@ pub async fn public_query(
         QueryBy::Credential => normalise_credential_number(value),
         _ => value.clone(),
     };
-    match state
-        .store
-        .public_query(*by, &value, &state.provider)
-        .await
-    {
+    match state.administration.query(*by, &value).await {
         Ok(records) if records.is_empty() => {
             Json(serde_json::json!({"outcome": "not_filed", "records": []})).into_response()
         }

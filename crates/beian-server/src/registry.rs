@@ -39,7 +39,7 @@ fn six_digits() -> Result<String, getrandom::Error> {
 /// administrator's mobile, to be answered with that mobile and the last six characters of the
 /// subject's credential number.
 pub(crate) async fn open_challenge(
-    state: &AppState,
+    store: &beian_store::Store,
     o: &OrderRow,
     app: &Application,
     now: OffsetDateTime,
@@ -76,8 +76,7 @@ pub(crate) async fn open_challenge(
         attempts: 0,
         sent_at: now,
     };
-    state
-        .store
+    store
         .open_sms_challenge(&challenge, &text)
         .await
         .map_err(|e| e.to_string())

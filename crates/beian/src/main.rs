@@ -281,7 +281,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut state = beian_server::AppState::new(store)?;
     state.login_burst = settings.login_burst;
     state.query_burst = settings.query_burst;
-    state.provider = settings.provider;
+    state.set_provider(settings.provider);
     state.gate_token = settings.gate_token;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
