@@ -640,7 +640,7 @@ contract!(
     |store: Store| async move {
         instance_with(&store, "INS-LAST", 5, &["SN-LAST"]).await;
         let mut orders = Vec::new();
-        for i in 0..20 {
+        for i in 0..50 {
             orders.push(to_review(&store, &format!("CRED{i:04}")).await);
         }
         let mut tasks = Vec::new();
