@@ -23,18 +23,52 @@ pub enum HostError {
     Malformed(&'static str),
 }
 
-/// A normalised host: lower-case ASCII, at most 253 octets, at least two LDH labels.
-#[derive(Clone, Copy)]
-pub struct Host {
-    buf: [u8; MAX_DOMAIN],
-    len: u8,
+/// Hosts up to this length are held inline (no allocation); longer ones on the heap.
+const INLINE: usize = 62;
+
+/// A normalised host: lower-case ASCII, at most 253 octets, at least two LDH labels. Small (64
+/// bytes) so that passing it along costs no copy of a whole 253-byte buffer.
+#[derive(Clone)]
+pub struct Host(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<str>),
 }
 
 impl Host {
     /// The comparison form.
+    #[inline]
     pub fn as_str(&self) -> &str {
-        // Only ASCII is ever written into `buf`; the fallback is unreachable in practice.
-        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
+        match &self.0 {
+            // Only ASCII is ever written into `buf`; the fallback is unreachable in practice.
+            Repr::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or("")
+            }
+            Repr::Heap(b) => b,
+        }
+    }
+
+    /// Lower-case an ASCII name already checked.
+    #[inline]
+    fn lowered(name: &[u8]) -> Host {
+        if name.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            for (d, s) in buf.iter_mut().zip(name) {
+                *d = s.to_ascii_lowercase();
+            }
+            Host(Repr::Inline {
+                len: name.len() as u8,
+                buf,
+            })
+        } else {
+            Host(Repr::Heap(
+                String::from_utf8_lossy(name)
+                    .to_ascii_lowercase()
+                    .into_boxed_str(),
+            ))
+        }
     }
 }
 
@@ -76,8 +110,6 @@ pub fn normalize(raw: &str) -> Result<Host, HostError> {
     }
 }
 
-// Returned on the stack once per decision: boxing the host would allocate on the hot path.
-#[allow(clippy::large_enum_variant)]
 enum Fast {
     Done(Result<Host, HostError>),
     Slow,
@@ -87,10 +119,6 @@ enum Fast {
 /// Anything else (brackets, non-ASCII, a stray character) is left to [`general`].
 #[inline]
 fn fast(bytes: &[u8]) -> Fast {
-    let mut host = Host {
-        buf: [0; MAX_DOMAIN],
-        len: 0,
-    };
     let mut end = bytes.len();
     let mut label_start = 0usize;
     let mut labels = 0usize;
@@ -98,16 +126,9 @@ fn fast(bytes: &[u8]) -> Fast {
     let mut i = 0usize;
     while i < bytes.len() {
         let b = bytes[i];
-        let lower = match b {
-            b'a'..=b'z' | b'-' => {
-                last_all_digits = false;
-                b
-            }
-            b'A'..=b'Z' => {
-                last_all_digits = false;
-                b | 0x20
-            }
-            b'0'..=b'9' => b,
+        match b {
+            b'a'..=b'z' | b'-' | b'A'..=b'Z' => last_all_digits = false,
+            b'0'..=b'9' => {}
             b'.' => {
                 if i == label_start {
                     return Fast::Done(Err(HostError::Malformed("empty label")));
@@ -118,7 +139,6 @@ fn fast(bytes: &[u8]) -> Fast {
                 labels += 1;
                 label_start = i + 1;
                 last_all_digits = true;
-                b
             }
             b':' => {
                 if !valid_port(&bytes[i + 1..]) {
@@ -128,14 +148,12 @@ fn fast(bytes: &[u8]) -> Fast {
                 break;
             }
             _ => return Fast::Slow,
-        };
+        }
         if i >= MAX_DOMAIN {
             // Longer than a domain may be, unless all that remains is one trailing dot.
             if !(i == MAX_DOMAIN && b == b'.' && bytes.get(i + 1).is_none_or(|&c| c == b':')) {
                 return Fast::Done(Err(HostError::Malformed("longer than 253 characters")));
             }
-        } else {
-            host.buf[i] = lower;
         }
         i += 1;
     }
@@ -175,8 +193,7 @@ fn fast(bytes: &[u8]) -> Fast {
     if labels < 2 {
         return Fast::Done(Err(HostError::Malformed("a single label")));
     }
-    host.len = name_end as u8;
-    Fast::Done(Ok(host))
+    Fast::Done(Ok(Host::lowered(&bytes[..name_end])))
 }
 
 /// Everything the fast path does not take: checks, then `[v6]`, ports, IDNA.
@@ -253,10 +270,6 @@ fn ascii_fast(name: &str) -> Result<Host, HostError> {
     if bytes.len() > MAX_DOMAIN {
         return Err(HostError::Malformed("longer than 253 characters"));
     }
-    let mut host = Host {
-        buf: [0; MAX_DOMAIN],
-        len: 0,
-    };
     let mut label_start = 0usize;
     let mut labels = 0usize;
     let mut last_all_digits = true;
@@ -278,7 +291,6 @@ fn ascii_fast(name: &str) -> Result<Host, HostError> {
                 ));
             }
         }
-        host.buf[i] = lower;
     }
     check_label(&bytes[label_start..])?;
     labels += 1;
@@ -293,8 +305,7 @@ fn ascii_fast(name: &str) -> Result<Host, HostError> {
     if labels < 2 {
         return Err(HostError::Malformed("a single label"));
     }
-    host.len = u8::try_from(bytes.len()).map_err(|_| HostError::Malformed("too long"))?;
-    Ok(host)
+    Ok(Host::lowered(bytes))
 }
 
 fn check_label(label: &[u8]) -> Result<(), HostError> {

@@ -167,7 +167,7 @@ impl Decision {
 }
 
 /// A decision with the normalised host it was made for (when there was one).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Verdict {
     pub decision: Decision,
     pub host: Option<Host>,
