@@ -164,10 +164,13 @@ pub(crate) async fn context_for(
         if p.account.as_deref().is_some_and(|owner| owner != account) {
             continue;
         }
+        // A change names the service number its website already holds; anything else needs one
+        // not yet consumed.
+        let is_change = app.filing_type.is_some_and(FilingType::is_change);
         let consumed_elsewhere = number
             .website_number
             .as_deref()
-            .is_some_and(|w| !own_websites.contains(&w));
+            .is_some_and(|w| !(is_change && own_websites.contains(&w)));
         products.push(ProductRecord {
             service_number: number.number,
             kind: p.kind,
