@@ -120,6 +120,16 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     resp
 }
 
+/// Does `Connection` name this token?
+fn connection_names(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
 /// Remove hop-by-hop headers (RFC 9110 §7.6.1), including those named by `Connection`.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
@@ -179,8 +189,20 @@ async fn proxy_request(
     };
     *req.uri_mut() = uri;
     *req.version_mut() = Version::HTTP_11;
+    // An upgrade (WebSocket): `Upgrade` and `Connection: upgrade` go to the upstream, and both
+    // upgraded connections are spliced once it answers 101.
+    let upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .filter(|_| connection_names(req.headers(), "upgrade"))
+        .cloned();
+    let client_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
     let headers = req.headers_mut();
     strip_hop_by_hop(headers);
+    if let Some(u) = upgrade {
+        headers.insert(header::UPGRADE, u);
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
     if let Ok(h) = HeaderValue::from_bytes(&raw_host) {
         headers.insert(header::HOST, h);
     }
@@ -192,7 +214,23 @@ async fn proxy_request(
         headers.insert("x-forwarded-for", v);
     }
     match tokio::time::timeout(state.limits.upstream_timeout, state.client.request(req)).await {
-        Ok(Ok(resp)) => {
+        Ok(Ok(mut resp)) => {
+            if resp.status() == StatusCode::SWITCHING_PROTOCOLS
+                && let Some(client_upgrade) = client_upgrade
+            {
+                let upstream_upgrade = hyper::upgrade::on(&mut resp);
+                tokio::spawn(async move {
+                    if let (Ok(c), Ok(u)) = (client_upgrade.await, upstream_upgrade.await) {
+                        let _ = tokio::io::copy_bidirectional(
+                            &mut TokioIo::new(c),
+                            &mut TokioIo::new(u),
+                        )
+                        .await;
+                    }
+                });
+                let (parts, body) = resp.into_parts();
+                return Ok(Response::from_parts(parts, Either::Left(body)));
+            }
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             Ok(Response::from_parts(parts, Either::Left(body)))
@@ -227,7 +265,10 @@ pub async fn serve_proxy(listener: TcpListener, gate: Arc<Gate>, options: ProxyO
         let builder = Arc::clone(&builder);
         async move {
             let svc = service_fn(move |req| proxy_request(Arc::clone(&state), req, peer));
-            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), svc)
+                .with_upgrades()
+                .await;
         }
     })
     .await;

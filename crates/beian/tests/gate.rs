@@ -580,3 +580,71 @@ fn feed_from_the_real_filing_server() {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A WebSocket-style upstream: answers an upgrade with 101, then echoes.
+fn upgrade_upstream() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
+                    head.push(b[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                if !head.contains("upgrade: websocket") || !head.contains("connection: upgrade") {
+                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+                    return;
+                }
+                let _ = s.write_all(
+                    b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
+                );
+                let mut buf = [0u8; 64];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn proxy_passes_websocket_upgrades_of_allowed_hosts() {
+    let dir = temp_dir("ws");
+    let domains = domains_file(&dir);
+    let upstream = upgrade_upstream();
+    let gate = spawn_gate(&["proxy", "--upstream", &upstream, "--domains", &domains]);
+    let mut s = TcpStream::connect(&gate.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(
+        b"GET /chat HTTP/1.1\r\nHost: www.example.cn\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap() == 1 {
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    s.write_all(b"ping").unwrap();
+    let mut echo = [0u8; 4];
+    s.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"ping");
+    // A denied host does not get to upgrade.
+    let d = raw(
+        &gate.addr,
+        b"GET /chat HTTP/1.1\r\nHost: unfiled.cn\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\r\n",
+    );
+    assert_eq!(d.status, 403);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
