@@ -648,3 +648,128 @@ fn proxy_passes_websocket_upgrades_of_allowed_hosts() {
     assert_eq!(d.status, 403);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A stand-in filing server over raw HTTP/1.1 (one request per connection): the snapshot of
+/// `snapshot`, and the changes in `changes` after `after`, long-polled by checking every 10 ms.
+#[allow(clippy::type_complexity)]
+fn fake_feed(
+    snapshot: Vec<u8>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(u64, String, String)>>>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let changes: Arc<Mutex<Vec<(u64, String, String)>>> = Arc::default();
+    let down = Arc::new(AtomicBool::new(false));
+    let (c, d) = (Arc::clone(&changes), Arc::clone(&down));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let (changes, down, snapshot) = (Arc::clone(&c), Arc::clone(&d), snapshot.clone());
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
+                    head.push(b[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let target = head.split(' ').nth(1).unwrap_or("").to_owned();
+                if down.load(Ordering::SeqCst) || !head.contains("Bearer t0ken") {
+                    let _ = s.write_all(b"HTTP/1.1 503 Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    return;
+                }
+                let body = if target.starts_with("/api/v1/gate/snapshot") {
+                    snapshot
+                } else {
+                    let after: u64 = target
+                        .split("after=")
+                        .nth(1)
+                        .and_then(|v| v.split('&').next())
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let start = std::time::Instant::now();
+                    loop {
+                        let list = changes.lock().unwrap().clone();
+                        let last = list.last().map_or(1, |c| c.0);
+                        let fresh: Vec<_> = list.into_iter().filter(|c| c.0 > after).collect();
+                        if !fresh.is_empty() || start.elapsed() > Duration::from_secs(2) {
+                            let items: Vec<String> = fresh
+                                .iter()
+                                .map(|(q, d, st)| {
+                                    format!(r#"{{"seq":{q},"domain":"{d}","state":"{st}"}}"#)
+                                })
+                                .collect();
+                            break format!(
+                                r#"{{"last_seq":{last},"snapshot_required":false,"changes":[{}]}}"#,
+                                items.join(",")
+                            )
+                            .into_bytes();
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(&body);
+            });
+        }
+    });
+    (addr, changes, down)
+}
+
+#[test]
+fn a_gate_on_the_feed_enforces_changes_and_restarts_from_its_state() {
+    use std::sync::atomic::Ordering;
+    let dir = temp_dir("follow");
+    let state = dir.join("gate.state");
+    let snapshot = beian_gate::snapshot::encode(
+        1,
+        [("example.cn", beian_gate::DomainState::Allow)].into_iter(),
+    );
+    let (feed, changes, down) = fake_feed(snapshot);
+    let args = [
+        "authz",
+        "--feed",
+        feed.as_str(),
+        "--token",
+        "t0ken",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let gate = spawn_gate(&args);
+    assert_eq!(get(&gate.addr, "www.example.cn", "/").status, 204);
+    assert_eq!(get(&gate.addr, "new.cn", "/").status, 403);
+    changes
+        .lock()
+        .unwrap()
+        .push((2, "new.cn".into(), "allow".into()));
+    changes
+        .lock()
+        .unwrap()
+        .push((3, "example.cn".into(), "revoked".into()));
+    let start = std::time::Instant::now();
+    while get(&gate.addr, "new.cn", "/").status != 204 {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "approval not enforced within 1 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let d = get(&gate.addr, "example.cn", "/");
+    assert_eq!(d.header("x-beian-deny").as_deref(), Some("revoked"));
+    drop(gate);
+
+    // The filing server is down; a restarted gate serves its last state from disk at once.
+    down.store(true, Ordering::SeqCst);
+    let gate = spawn_gate(&args);
+    assert_eq!(get(&gate.addr, "new.cn", "/").status, 204);
+    assert_eq!(get(&gate.addr, "example.cn", "/").status, 403);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
