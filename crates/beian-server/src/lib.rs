@@ -47,6 +47,8 @@ pub struct AppState {
     pub query_burst: u32,
     /// The administration (管局) behind its port: the built-in one unless replaced.
     pub administration: Arc<dyn administration::Administration>,
+    registrar_seen: Arc<std::sync::atomic::AtomicBool>,
+    registrar_checked: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// Accounts of recently seen bearer tokens.
     pub token_cache: Arc<auth::TokenCache>,
     /// The registrars' library the DOMAIN_* rules read (the built-in table unless replaced).
@@ -100,6 +102,8 @@ impl AppState {
                 provider: DEFAULT_PROVIDER.to_owned(),
             }),
             token_cache: Arc::new(auth::TokenCache::default()),
+            registrar_seen: Arc::default(),
+            registrar_checked: Arc::default(),
             registrar: Arc::new(registrar::BuiltInRegistrar {
                 store: store.clone(),
             }),
@@ -118,6 +122,27 @@ impl AppState {
 }
 
 impl AppState {
+    /// Does the registrars' library hold records (so that the DOMAIN_* rules can run)? Once it
+    /// does, that is remembered; while it does not, the store is asked at most once a second.
+    pub async fn registrar_configured(&self) -> Result<bool, beian_store::StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.registrar_seen.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let now = std::time::Instant::now();
+        if let Ok(mut last) = self.registrar_checked.lock() {
+            if last.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1)) {
+                return Ok(false);
+            }
+            *last = Some(now);
+        }
+        let has = self.store.registrar_has_records().await?;
+        if has {
+            self.registrar_seen.store(true, Ordering::Relaxed);
+        }
+        Ok(has)
+    }
+
     /// Name this provider (its access in the national record), for the built-in administration
     /// too.
     pub fn set_provider(&mut self, provider: String) {

@@ -217,7 +217,7 @@ pub(crate) async fn context_for(
     }
     // The registrars' library: a library with no records at all is not configured yet, and a
     // check whose data is absent is skipped, never guessed (SPEC §7.1).
-    let domains = if state.store.registrar_has_records().await? {
+    let domains = if state.registrar_configured().await? {
         Some(
             state
                 .registrar

@@ -92,10 +92,11 @@ macro_rules! on_write {
 }
 
 // The statements shared by the single operations and the approval transaction.
-const COUNTER_ROW: &str = "INSERT INTO province_counters (province, last_serial) VALUES ($1, 0) ON CONFLICT (province) DO NOTHING";
-const COUNTER_NEXT: &str = "UPDATE province_counters \
-     SET last_serial = CASE WHEN last_serial >= $2 THEN last_serial + 1 ELSE $2 + 1 END \
-     WHERE province = $1 RETURNING last_serial";
+/// The next subject serial of a province, in one statement: the row is created on first use and
+/// locked by the upsert, so concurrent approvals serialise on it.
+const COUNTER_NEXT: &str = "INSERT INTO province_counters (province, last_serial) VALUES ($1, $2 + 1) \
+     ON CONFLICT (province) DO UPDATE SET last_serial = CASE WHEN province_counters.last_serial >= $2 \
+     THEN province_counters.last_serial + 1 ELSE $2 + 1 END RETURNING last_serial";
 const SUBJECT_NUMBER_INSERT: &str =
     "INSERT INTO subject_numbers (province, serial, number, issued_at) VALUES ($1, $2, $3, $4)";
 const WEBSITE_NEXT: &str =
@@ -116,10 +117,6 @@ const HISTORY_INSERT: &str = "INSERT INTO history (subject, actor, action, from_
 /// `Store::issue_subject_number` and the approval).
 macro_rules! issue_subject_in {
     ($tx:expr, $province:expr, $base:expr, $abbr:expr, $now:expr) => {{
-        sqlx::query(COUNTER_ROW)
-            .bind($province)
-            .execute(&mut *$tx)
-            .await?;
         let row = sqlx::query(COUNTER_NEXT)
             .bind($province)
             .bind($base)
@@ -336,12 +333,16 @@ impl Store {
                 })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // No ping before each use: the database is a local file, and a ping is one more
+            // round trip to the connection's thread per statement.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Ok(Store {

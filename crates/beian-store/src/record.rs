@@ -12,7 +12,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{
-    COUNTER_NEXT, COUNTER_ROW, HISTORY_INSERT, INSTANCE_CONSUME, Pool, SN_CONSUME, SN_EXISTS,
+    COUNTER_NEXT, HISTORY_INSERT, INSTANCE_CONSUME, Pool, SN_CONSUME, SN_EXISTS,
     SUBJECT_NUMBER_INSERT, Store, StoreError, WEBSITE_NEXT, WEBSITE_NUMBER_INSERT,
 };
 
@@ -123,10 +123,14 @@ fn gate_state(status: &str, access: Option<&str>) -> Option<&'static str> {
     }
 }
 
-const GATE_STATE: &str = "SELECT w.status, a.state AS access FROM record_domains d \
-     JOIN record_websites w ON w.website_number = d.website_number \
-     LEFT JOIN record_access a ON a.website_number = w.website_number AND a.provider = $2 \
-     WHERE d.domain = $1";
+/// A domain's website status and this provider's access on record, and its gate state now: one
+/// row, whatever is absent.
+const GATE_STATE: &str = "SELECT \
+     (SELECT w.status FROM record_domains d JOIN record_websites w ON w.website_number = d.website_number \
+      WHERE d.domain = $1) AS status, \
+     (SELECT a.state FROM record_domains d JOIN record_access a ON a.website_number = d.website_number \
+      AND a.provider = $2 WHERE d.domain = $1) AS access, \
+     (SELECT g.state FROM gate_domains g WHERE g.domain = $1) AS old";
 
 /// Recompute the gate state of `$domains` for `$provider` inside `$tx`, appending a feed change
 /// for each one that changed. The head row's update holds its lock until commit, so sequence
@@ -140,22 +144,12 @@ macro_rules! gate_refresh {
             let row = sqlx::query(GATE_STATE)
                 .bind(domain)
                 .bind($provider)
-                .fetch_optional(&mut *$tx)
+                .fetch_one(&mut *$tx)
                 .await?;
-            let new = match row {
-                None => None,
-                Some(r) => {
-                    let status: String = r.try_get("status")?;
-                    let access: Option<String> = r.try_get("access")?;
-                    gate_state(&status, access.as_deref())
-                }
-            };
-            let old: Option<String> = sqlx::query("SELECT state FROM gate_domains WHERE domain = $1")
-                .bind(domain)
-                .fetch_optional(&mut *$tx)
-                .await?
-                .map(|r| r.try_get("state"))
-                .transpose()?;
+            let status: Option<String> = row.try_get("status")?;
+            let access: Option<String> = row.try_get("access")?;
+            let old: Option<String> = row.try_get("old")?;
+            let new = status.and_then(|s| gate_state(&s, access.as_deref()));
             if old.as_deref() == new {
                 continue;
             }
