@@ -176,6 +176,22 @@ pub struct Verdict {
 /// The path prefix of ACME HTTP-01 challenges (RFC 8555 §8.3).
 pub const ACME_PREFIX: &str = "/.well-known/acme-challenge/";
 
+/// Is this path exactly an ACME HTTP-01 challenge: the prefix and one token of base64url
+/// characters (RFC 8555 §8.1, §8.3)? Nothing else (no `..`, no percent-encoding, no further
+/// segment) may ride on the exception to reach the upstream.
+pub fn is_acme_challenge(path: &[u8]) -> bool {
+    match path.strip_prefix(ACME_PREFIX.as_bytes()) {
+        Some(token) => {
+            !token.is_empty()
+                && token.len() <= 256
+                && token
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        }
+        None => false,
+    }
+}
+
 /// Overlay entries kept before the base table is rebuilt.
 pub const MAX_OVERLAY: usize = 65_536;
 
@@ -286,9 +302,9 @@ impl Gate {
             .into_iter()
             .map(|(d, s)| (self.fingerprints.fingerprint(d), s))
             .collect();
-        let current = self.view.load();
-        let next = current.with_changes(fps, version, MAX_OVERLAY);
-        self.view.store(Arc::new(next));
+        // Read-copy-update: a concurrent `apply` is retried on the newer view, never lost.
+        self.view
+            .rcu(|current| current.with_changes(fps.iter().copied(), version, MAX_OVERLAY));
     }
 
     /// The feed sequence number the set reflects.
@@ -365,9 +381,7 @@ impl Gate {
                     _ => Reason::NotFiled,
                 };
                 match (&self.acme, path) {
-                    (Some(acme), Some(p))
-                        if p.starts_with(ACME_PREFIX.as_bytes()) && acme.get(fp).is_some() =>
-                    {
+                    (Some(acme), Some(p)) if is_acme_challenge(p) && acme.get(fp).is_some() => {
                         Decision::AllowAcme
                     }
                     _ => Decision::Deny(reason),
@@ -410,6 +424,37 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acme_challenges_only() {
+        assert!(is_acme_challenge(
+            b"/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0"
+        ));
+        assert!(!is_acme_challenge(b"/.well-known/acme-challenge/"));
+        assert!(!is_acme_challenge(
+            b"/.well-known/acme-challenge/../../admin"
+        ));
+        assert!(!is_acme_challenge(
+            b"/.well-known/acme-challenge/%2e%2e/admin"
+        ));
+        assert!(!is_acme_challenge(b"/.well-known/acme-challenge/a/b"));
+        assert!(!is_acme_challenge(b"/admin"));
+        let mut gate = Gate::from_entries([("filed.cn", DomainState::Allow)], 1);
+        gate.set_acme_in_progress(["pending.cn"]);
+        let d = |h: &[u8], p: &[u8]| gate.decide_uncounted(h, Some(p)).decision;
+        assert_eq!(
+            d(b"www.pending.cn", b"/.well-known/acme-challenge/tok3n"),
+            Decision::AllowAcme
+        );
+        assert_eq!(
+            d(b"www.pending.cn", b"/.well-known/acme-challenge/../secret"),
+            Decision::Deny(Reason::NotFiled)
+        );
+        assert_eq!(
+            d(b"other.cn", b"/.well-known/acme-challenge/tok3n"),
+            Decision::Deny(Reason::NotFiled)
+        );
+    }
 
     #[test]
     fn states_round_trip() {
