@@ -10,7 +10,9 @@
 //! With a state path the follower keeps, crash-safely (write a temporary file, `fsync`, rename,
 //! `fsync` the directory), the last snapshot as received (`PATH`) and a journal of the changes
 //! applied since (`PATH.journal`, bound to the snapshot's version), so that a restarted gate
-//! serves its last known set before it reaches the server.
+//! serves its last known set before it reaches the server. The journal is written just after a
+//! batch is enforced, so that enforcement never waits for the disk; a crash in between loses that
+//! batch locally only, and the restarted gate reads it from the feed again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

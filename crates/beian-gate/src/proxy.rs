@@ -204,8 +204,20 @@ async fn proxy_request(
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     }
     if let Ok(h) = HeaderValue::from_bytes(&raw_host) {
-        headers.insert(header::HOST, h);
+        // The upstream sees the host that was decided on, under every name an application might
+        // route by: a client's own `X-Forwarded-Host: unfiled.cn` must not ride on a filed Host.
+        headers.insert(header::HOST, h.clone());
+        headers.insert("x-forwarded-host", h);
     }
+    for spoofable in [
+        "forwarded",
+        "x-original-host",
+        "x-host",
+        "x-forwarded-server",
+    ] {
+        headers.remove(spoofable);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
     let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
         Some(prev) => format!("{prev}, {}", peer.ip()),
         None => peer.ip().to_string(),

@@ -321,6 +321,12 @@ async fn a_restarted_gate_serves_its_last_state_before_reaching_the_server() {
         feed.change(8, "b.cn", "allow");
         feed.change(9, "a.cn", "access_cancelled");
         wait_for("changes", Duration::from_secs(2), || gate.version() == 9).await;
+        // The journal follows enforcement by a moment (enforcement never waits for the disk).
+        let journal = dir.join("gate.state.journal");
+        wait_for("journal", Duration::from_secs(5), || {
+            std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("a.cn access_cancelled"))
+        })
+        .await;
         task.abort();
     }
     handle.abort();

@@ -105,7 +105,12 @@ fn http_upstream() -> (String, mpsc::Receiver<String>) {
                     .unwrap_or("")
                     .to_owned();
                 let path = head.split(' ').nth(1).unwrap_or("").to_owned();
-                let _ = tx.send(format!("{host} {path}"));
+                let flag = if head.to_ascii_lowercase().contains("unfiled") {
+                    " UNFILED"
+                } else {
+                    ""
+                };
+                let _ = tx.send(format!("{host} {path}{flag}"));
                 let body = format!("host={host}");
                 let _ = write!(
                     s,
@@ -262,6 +267,15 @@ fn proxy_forwards_allowed_blocks_denied_and_survives_malformed_hosts() {
         "www.Example.CN:80 /a/b?c=d"
     );
     assert_eq!(get(&gate.addr, "xn--fsqu00a.xn--fiqs8s.", "/").status, 200);
+    // A client's own X-Forwarded-Host does not reach the upstream: the decided host does.
+    let a = raw(
+        &gate.addr,
+        b"GET /xfh HTTP/1.1\r\nHost: example.cn\r\nX-Forwarded-Host: unfiled.cn\r\nForwarded: host=unfiled.cn\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(a.status, 200);
+    while let Ok(seen_line) = seen.recv_timeout(Duration::from_millis(200)) {
+        assert!(!seen_line.contains("UNFILED"), "{seen_line}");
+    }
 
     for (host, reason) in [
         ("unfiled.cn", "not_filed"),
@@ -764,6 +778,17 @@ fn a_gate_on_the_feed_enforces_changes_and_restarts_from_its_state() {
     }
     let d = get(&gate.addr, "example.cn", "/");
     assert_eq!(d.header("x-beian-deny").as_deref(), Some("revoked"));
+    // The journal is written just after a batch is enforced (enforcement does not wait for the
+    // disk); wait for it before killing the gate.
+    let journal = dir.join("gate.state.journal");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("new.cn allow")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "journal not written"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     drop(gate);
 
     // The filing server is down; a restarted gate serves its last state from disk at once.
