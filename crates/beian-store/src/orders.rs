@@ -11,7 +11,7 @@ use beian_rules::model::FilingType;
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{HISTORY_INSERT, Pool, Store, StoreError};
+use super::{Pool, Store, StoreError};
 
 /// A new draft order.
 #[derive(Debug, Clone)]
@@ -182,12 +182,13 @@ impl Store {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<OrderRow, StoreError> {
+        // One statement: the history entry is appended by the `orders_history` trigger.
         let sql = format!(
             "UPDATE orders SET application = $1, filing_type = $2, province = $3, credential = $4, \
-             version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7 AND state = 'draft' RETURNING {ORDER_COLUMNS}"
+             version = version + 1, updated_at = $5, history_pending = TRUE, last_actor = $8, last_action = 'Edit', \
+             last_reasons = '', last_note = '' WHERE id = $6 AND version = $7 AND state = 'draft' RETURNING {ORDER_COLUMNS}"
         );
         on_write!(self, pool => {
-            let mut tx = pool.begin().await?;
             let row = sqlx::query(&sql)
                 .bind(&o.application)
                 .bind(o.filing_type.as_str())
@@ -196,27 +197,23 @@ impl Store {
                 .bind(now)
                 .bind(id)
                 .bind(expected_version)
-                .fetch_optional(&mut *tx)
+                .bind(actor)
+                .fetch_optional(pool)
                 .await
                 .map_err(in_progress_violation)?;
-            let Some(row) = row else {
-                let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
-                return Err(if exists { StoreError::Conflict(id) } else { StoreError::OrderNotFound(id) });
-            };
-            sqlx::query(HISTORY_INSERT)
-                .bind(format!("order:{id}"))
-                .bind(actor)
-                .bind("Edit")
-                .bind(Some("draft"))
-                .bind(Some("draft"))
-                .bind("")
-                .bind("")
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let order = order_from_row(&row)?;
-            tx.commit().await?;
-            Ok(order)
+            match row {
+                Some(row) => order_from_row(&row),
+                None => Err(self.conflict_or_missing(id).await?),
+            }
+        })
+    }
+
+    /// Why a conditional update of order `id` matched nothing.
+    async fn conflict_or_missing(&self, id: i64) -> Result<StoreError, StoreError> {
+        Ok(if self.order(id).await?.is_some() {
+            StoreError::Conflict(id)
+        } else {
+            StoreError::OrderNotFound(id)
         })
     }
 
@@ -261,45 +258,41 @@ impl Store {
              sms_started_at = CASE WHEN $4 THEN $2 ELSE sms_started_at END, \
              uploads_started = CASE WHEN $5 THEN FALSE ELSE uploads_started END, \
              verification_complete = CASE WHEN $5 THEN FALSE ELSE verification_complete END, \
-             in_progress = CASE WHEN $6 THEN FALSE WHEN $1 = 'draft' THEN (COALESCE(first_submitted_at, CASE WHEN $3 THEN $2 END) IS NOT NULL) ELSE TRUE END \
+             in_progress = CASE WHEN $6 THEN FALSE WHEN $1 = 'draft' THEN (COALESCE(first_submitted_at, CASE WHEN $3 THEN $2 END) IS NOT NULL) ELSE TRUE END, \
+             history_pending = TRUE, last_actor = $9, last_action = $10, last_reasons = $11, last_note = $12 \
              WHERE id = $7 AND version = $8 RETURNING {ORDER_COLUMNS}"
         );
-        let history_subject = format!("order:{id}");
+        let action = format!("{:?}", t.action);
         on_write!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let row = sqlx::query(&sql)
-                .bind(t.to.as_str())
-                .bind(now)
-                .bind(mark_first)
-                .bind(open_sms)
-                .bind(reset)
-                .bind(t.to.is_terminal())
-                .bind(id)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(in_progress_violation)?;
-            let Some(row) = row else {
-                let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
-                return Err(if exists { StoreError::Conflict(id) } else { StoreError::OrderNotFound(id) });
+            // One statement (its history entry is appended by the `orders_history` trigger),
+            // unless the draft is deleted with it.
+            let row = if delete {
+                let mut tx = pool.begin().await?;
+                let row = sqlx::query(&sql)
+                    .bind(t.to.as_str()).bind(now).bind(mark_first).bind(open_sms).bind(reset)
+                    .bind(t.to.is_terminal()).bind(id).bind(expected_version)
+                    .bind(actor).bind(&action).bind(&reasons).bind(&note)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(in_progress_violation)?;
+                if row.is_some() {
+                    sqlx::query("DELETE FROM orders WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                }
+                row
+            } else {
+                sqlx::query(&sql)
+                    .bind(t.to.as_str()).bind(now).bind(mark_first).bind(open_sms).bind(reset)
+                    .bind(t.to.is_terminal()).bind(id).bind(expected_version)
+                    .bind(actor).bind(&action).bind(&reasons).bind(&note)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(in_progress_violation)?
             };
-            let order = order_from_row(&row)?;
-            sqlx::query(HISTORY_INSERT)
-                .bind(&history_subject)
-                .bind(actor)
-                .bind(format!("{:?}", t.action))
-                .bind(Some(t.from.as_str()))
-                .bind(Some(t.to.as_str()))
-                .bind(&reasons)
-                .bind(&note)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if delete {
-                sqlx::query("DELETE FROM orders WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            match row {
+                Some(row) => order_from_row(&row),
+                None => Err(self.conflict_or_missing(id).await?),
             }
-            tx.commit().await?;
-            Ok(order)
         })
     }
 }
