@@ -566,6 +566,7 @@ async fn step_reporting(
         .apply_transition(o.id, o.version, &t, actor, now)
         .await
         .map_err(store_error)?;
+    record_review_duration(o, now);
     if t.action == Action::SubmitToAdministration {
         state
             .administration
@@ -578,6 +579,22 @@ async fn step_reporting(
             .map_err(internal)?;
     }
     Ok((updated, report))
+}
+
+/// How long an order spent in a review step, observed as it leaves the step
+/// (`beian_review_duration_seconds{step}`).
+pub(crate) fn record_review_duration(o: &OrderRow, now: OffsetDateTime) {
+    if matches!(
+        o.state,
+        OrderState::ProviderReview
+            | OrderState::Verification
+            | OrderState::ReadyForAdministration
+            | OrderState::AdministrationReview
+    ) {
+        let seconds = (now - o.updated_at).as_seconds_f64().max(0.0);
+        metrics::histogram!("beian_review_duration_seconds", "step" => o.state.as_str())
+            .record(seconds);
+    }
 }
 
 /// `POST /api/v1/orders/{id}/submit`.

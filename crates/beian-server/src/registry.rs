@@ -248,11 +248,14 @@ pub async fn approve(
         )
         .await
     {
-        Ok(approval) => Json(Approved {
-            subject_number: approval.subject.to_string(),
-            website_numbers: approval.websites.iter().map(ToString::to_string).collect(),
-        })
-        .into_response(),
+        Ok(approval) => {
+            crate::orders::record_review_duration(&o, now);
+            Json(Approved {
+                subject_number: approval.subject.to_string(),
+                website_numbers: approval.websites.iter().map(ToString::to_string).collect(),
+            })
+            .into_response()
+        }
         Err(StoreError::QuotaExhausted(sn)) => problem(
             409,
             "备案服务号已用完 / Service numbers exhausted",

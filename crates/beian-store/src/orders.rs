@@ -42,10 +42,12 @@ pub struct OrderRow {
     pub uploads_started: bool,
     pub verification_complete: bool,
     pub subject_number: Option<String>,
+    /// When the order last changed (entered its state, for every state but `draft`).
+    pub updated_at: OffsetDateTime,
 }
 
 const ORDER_COLUMNS: &str = "id, account, filing_type, province, credential, state, in_progress, version, application, \
-     first_submitted_at, sms_started_at, uploads_started, verification_complete, subject_number";
+     first_submitted_at, sms_started_at, uploads_started, verification_complete, subject_number, updated_at";
 
 fn order_from_row<R: Row>(r: &R) -> Result<OrderRow, StoreError>
 where
@@ -57,7 +59,7 @@ where
     for<'v> String: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
     for<'v> Option<String>: sqlx::Decode<'v, R::Database>,
     for<'v> Option<OffsetDateTime>: sqlx::Decode<'v, R::Database>,
-    OffsetDateTime: sqlx::Type<R::Database>,
+    for<'v> OffsetDateTime: sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
 {
     let state: String = r.try_get("state")?;
     Ok(OrderRow {
@@ -76,6 +78,7 @@ where
         uploads_started: r.try_get("uploads_started")?,
         verification_complete: r.try_get("verification_complete")?,
         subject_number: r.try_get("subject_number")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 

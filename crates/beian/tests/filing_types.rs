@@ -386,6 +386,17 @@ async fn every_filing_type(kind: &str) {
         actions.contains(&"ProviderReject") && actions.contains(&"SmsTimeout"),
         "{actions:?}"
     );
+    // Review durations are observed per step as orders leave it.
+    let (_, metrics) = api.get("/metrics", None).await;
+    let metrics = metrics.as_str().unwrap().to_owned();
+    for step in ["provider_review", "verification", "administration_review"] {
+        assert!(
+            metrics.contains(&format!(
+                "beian_review_duration_seconds_count{{step=\"{step}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
     let (_, products) = api.get("/api/v1/products", Some(&yunfan)).await;
     assert_eq!(products[0]["consumed"], 2);
     assert_eq!(products[0]["service_numbers"][0]["state"], "filed");
