@@ -89,14 +89,18 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Caller, Response> {
-        let token = parts
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(unauthorized)?;
+            .filter(|t| !t.is_empty());
+        let token = match bearer {
+            Some(t) => t.to_owned(),
+            None => session_from_cookies(parts)?,
+        };
+        let token = token.as_str();
         let digest = token_digest(token);
         if let Some(account) = state.token_cache.get(&digest) {
             return Ok(Caller { account });
@@ -114,6 +118,66 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             Err(e) => Err(internal(e)),
         }
     }
+}
+
+/// The session cookie the console uses (HttpOnly, Secure, SameSite=Lax), and its CSRF companion:
+/// a request that changes anything and authenticates by cookie must repeat the `beian_csrf`
+/// cookie's value in an `X-CSRF-Token` header (or, in the console's forms, a field), which a page
+/// of another site cannot read.
+pub const SESSION_COOKIE: &str = "beian_session";
+pub const CSRF_COOKIE: &str = "beian_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The token a request presents: its bearer token, else its session cookie.
+pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .or_else(|| cookie_in(headers, SESSION_COOKIE).map(str::to_owned))
+}
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    cookie_in(&parts.headers, name)
+}
+
+fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The session token from the cookies; for anything but GET and HEAD, only with the CSRF token.
+/// The error is the response itself, as an extractor's rejection is.
+#[allow(clippy::result_large_err)]
+fn session_from_cookies(parts: &Parts) -> Result<String, Response> {
+    let token = cookie(parts, SESSION_COOKIE).ok_or_else(unauthorized)?;
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !safe {
+        let expected = cookie(parts, CSRF_COOKIE);
+        let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if expected.is_none() || expected != presented {
+            return Err(problem(
+                403,
+                "请求来源无法验证 / CSRF check failed",
+                "a change made with the session cookie must carry the X-CSRF-Token header with the beian_csrf cookie's value",
+                None,
+            )
+            .into_response());
+        }
+    }
+    Ok(token.to_owned())
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,12 +349,50 @@ pub async fn login(State(state): State<Arc<AppState>>, ApiJson(l): ApiJson<Login
     {
         return internal(e);
     }
-    Json(Session {
-        token,
+    let csrf = match new_token() {
+        Ok(t) => t,
+        Err(e) => return internal(e),
+    };
+    let max_age = TOKEN_LIFETIME.whole_seconds();
+    let mut response = Json(Session {
+        token: token.clone(),
         expires_at,
         account: account.into(),
     })
-    .into_response()
+    .into_response();
+    // The console's session: the same token in a cookie script cannot read, and the CSRF value.
+    for cookie in [
+        format!(
+            "{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"
+        ),
+        format!("{CSRF_COOKIE}={csrf}; Path=/; Max-Age={max_age}; Secure; SameSite=Lax"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// `DELETE /api/v1/sessions`: log out: the token is revoked (at once here; other server instances
+/// may honour it for up to [`TokenCache::TTL`]) and the cookies are cleared.
+pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller, parts: Parts) -> Response {
+    let token = presented_token(&parts.headers).unwrap_or_default();
+    let digest = token_digest(&token);
+    state.token_cache.forget(&digest);
+    if let Err(e) = state.store.delete_token(&digest).await {
+        return internal(e);
+    }
+    tracing::info!(account = caller.account.id, "logged out");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for name in [SESSION_COOKIE, CSRF_COOKIE] {
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; Secure; SameSite=Lax"))
+        {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
 }
 
 /// `GET /api/v1/me`: who the token belongs to.
@@ -316,6 +418,12 @@ impl TokenCache {
             .get(digest)
             .filter(|(_, at)| at.elapsed() < Self::TTL)
             .map(|(a, _)| a.clone())
+    }
+
+    fn forget(&self, digest: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(digest);
+        }
     }
 
     fn put(&self, digest: String, account: AccountRow) {

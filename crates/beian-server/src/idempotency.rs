@@ -57,12 +57,7 @@ pub async fn idempotency(
         );
     }
     // The caller: the token's account, or one shared scope for unauthenticated calls.
-    let caller = match request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
+    let caller = match crate::auth::presented_token(request.headers()) {
         Some(token) => match state
             .store
             .account_for_token(&token_digest(token.trim()), OffsetDateTime::now_utc())

@@ -205,7 +205,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/check", post(check))
         .route("/api/v1/filing-type", post(filing_type))
         .route("/api/v1/accounts", post(auth::register))
-        .route("/api/v1/sessions", post(auth::login).layer(login_layer))
+        .route(
+            "/api/v1/sessions",
+            post(auth::login).layer(login_layer).delete(auth::logout),
+        )
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/orders", post(orders::create).get(orders::list))
         .route(
@@ -422,7 +425,12 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             "/api/v1/sessions": {"post": {
                 "summary": "Log in: a bearer token for the Authorization header",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
-                "responses": {"200": {"description": "token, expires_at, account"}, "401": problem}
+                "responses": {"200": {"description": "token, expires_at, account; also sets the console's cookies beian_session (HttpOnly, Secure, SameSite=Lax) and beian_csrf (changes made with the cookie repeat it in X-CSRF-Token)"}, "401": problem}
+            },
+            "delete": {
+                "summary": "Log out: revoke the token (bearer or cookie) and clear the cookies",
+                "security": [{"bearer": []}],
+                "responses": {"204": {"description": "logged out"}, "401": problem, "403": problem}
             }},
             "/api/v1/me": {"get": {
                 "summary": "The account the bearer token belongs to",

@@ -114,4 +114,16 @@ impl Store {
             row.as_ref().map(account_from_row).transpose()
         })
     }
+
+    /// Revoke a token (log out). Returns false when there was none.
+    pub async fn delete_token(&self, digest: &str) -> Result<bool, StoreError> {
+        on_write!(self, pool => {
+            Ok(sqlx::query("DELETE FROM tokens WHERE digest = $1")
+                .bind(digest)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                > 0)
+        })
+    }
 }

@@ -68,6 +68,92 @@ async fn every_route(kind: &str) {
         "yunfan.cn",
     ];
 
+    // The console's session cookie: HttpOnly, Secure, SameSite=Lax; a change made with it needs
+    // the CSRF token too.
+    let r = api
+        .client
+        .post(format!("{}/api/v1/sessions", api.base))
+        .json(&json!({"login": "yunfan", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("beian_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("Secure")
+            && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    let value = |c: &str| c.split(';').next().unwrap().to_owned();
+    let csrf = cookies
+        .iter()
+        .find(|c| c.starts_with("beian_csrf="))
+        .unwrap();
+    let jar = format!("{}; {}", value(session), value(csrf));
+    let csrf_token = value(csrf).trim_start_matches("beian_csrf=").to_owned();
+    let me = api
+        .client
+        .get(format!("{}/api/v1/me", api.base))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let forged = api
+        .client
+        .post(format!("{}/api/v1/orders/{id}/submit", api.base))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status(),
+        403,
+        "a change by cookie without the CSRF token"
+    );
+    let wrong = api
+        .client
+        .post(format!("{}/api/v1/orders/{id}/withdraw", api.base))
+        .header("cookie", &jar)
+        .header("x-csrf-token", "guess")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let with_token = api
+        .client
+        .get(format!("{}/api/v1/orders/{id}", api.base))
+        .header("cookie", &jar)
+        .header("x-csrf-token", &csrf_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+    let created = api
+        .client
+        .post(format!("{}/api/v1/orders", api.base))
+        .header("cookie", &jar)
+        .header("x-csrf-token", &csrf_token)
+        .header("content-type", "application/json")
+        .body(json!({"application": app}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.status(),
+        201,
+        "a change by cookie with the CSRF token"
+    );
+
     let (_, doc) = api.get("/api/openapi.json", None).await;
     let mut tried = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -93,6 +179,10 @@ async fn every_route(kind: &str) {
                     "delete" => reqwest::Method::DELETE,
                     _ => continue,
                 };
+                // Logging out would end the intruder's own session: tried last, below.
+                if path == "/api/v1/sessions" && method == reqwest::Method::DELETE {
+                    continue;
+                }
                 tried += 1;
                 let body = (method != reqwest::Method::GET).then(|| json!({}));
                 let (status, _) = api
@@ -124,6 +214,17 @@ async fn every_route(kind: &str) {
         }
     }
     assert!(tried >= 40, "only {tried} routes tried");
+    // Logging out revokes the token at once.
+    let (status, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/sessions",
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(api.get("/api/v1/me", Some(&other)).await.0, 401);
     // The owner's order is untouched by all of that.
     let (status, mine) = api.get(&format!("/api/v1/orders/{id}"), Some(&owner)).await;
     assert_eq!((status, mine["state"].as_str()), (200, Some("draft")));
