@@ -326,6 +326,33 @@ pub fn needs_verification(t: FilingType) -> bool {
     !(t.is_cancellation() || t == FilingType::ChangeAccess)
 }
 
+/// Working days still ahead of an order in `state` until the administration decides, counted from
+/// when it entered the state, each step at its SLA (the applicant's own time in verification is
+/// not counted): what the expected completion date shown to the applicant rests on. `None` for a
+/// draft and for an order that has ended.
+pub fn working_days_to_decision(state: OrderState, facts: &OrderFacts) -> Option<u32> {
+    let provider = PROVIDER_STEP_WORKING_DAYS;
+    let administration = facts.administration_review_days;
+    let verification = if needs_verification(facts.filing_type) {
+        provider
+    } else {
+        0
+    };
+    let sms = u32::from(facts.sms_pilot);
+    match state {
+        OrderState::ProviderReview => {
+            Some(provider + verification + provider + sms + administration)
+        }
+        OrderState::Verification => Some(provider + provider + sms + administration),
+        OrderState::ReadyForAdministration => Some(provider + sms + administration),
+        OrderState::SmsVerification => Some(sms + administration),
+        OrderState::AdministrationReview => Some(administration),
+        OrderState::Draft | OrderState::Approved | OrderState::Withdrawn | OrderState::Expired => {
+            None
+        }
+    }
+}
+
 /// Is an order in this state, with these facts, "in progress" for its credential?
 pub fn in_progress(state: OrderState, facts: &OrderFacts) -> bool {
     !state.is_terminal() && (state != OrderState::Draft || facts.first_submitted_at.is_some())
@@ -912,5 +939,38 @@ mod tests {
                 Err(_) => prop_assert!(!available_actions(state, &f, role, now).contains(&action)),
             }
         }
+    }
+
+    #[test]
+    fn working_days_to_decision_shrink_as_the_order_moves_on() {
+        let mut f = facts(FilingType::Initial);
+        f.administration_review_days = 20;
+        f.sms_pilot = true;
+        let days: Vec<Option<u32>> = OrderState::ALL
+            .iter()
+            .map(|s| working_days_to_decision(*s, &f))
+            .collect();
+        assert_eq!(
+            days,
+            vec![
+                None,
+                Some(24),
+                Some(23),
+                Some(22),
+                Some(21),
+                Some(20),
+                None,
+                None,
+                None
+            ]
+        );
+        // No verification step for a cancellation, no SMS outside the pilots.
+        let mut c = facts(FilingType::CancelWebsite);
+        c.administration_review_days = 3;
+        c.sms_pilot = false;
+        assert_eq!(
+            working_days_to_decision(OrderState::ProviderReview, &c),
+            Some(5)
+        );
     }
 }

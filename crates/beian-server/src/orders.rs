@@ -260,7 +260,16 @@ struct OrderView {
     application: serde_json::Value,
     report: Report,
     actions: Vec<Action>,
+    /// When the administration's decision is expected, each remaining step at its SLA in working
+    /// days (`estimated` when it counts a year whose holidays are not published yet).
+    expected_completion: Option<ExpectedCompletion>,
     history: Vec<HistoryView>,
+}
+
+#[derive(Serialize)]
+struct ExpectedCompletion {
+    date: String,
+    estimated: bool,
 }
 
 #[derive(Serialize)]
@@ -323,12 +332,21 @@ async fn view_with(
         Ok(h) => h,
         Err(e) => return internal(e),
     };
+    let order_facts = facts(state, &o, &report);
     let actions = available_actions(
         o.state,
-        &facts(state, &o, &report),
+        &order_facts,
         role_of(caller),
         OffsetDateTime::now_utc(),
     );
+    let expected_completion = beian_core::workflow::working_days_to_decision(o.state, &order_facts)
+        .map(|days| {
+            let d = beian_core::sla::deadline(&state.calendar, o.updated_at, days);
+            ExpectedCompletion {
+                date: beian_rules::input::format_date(d.due_date),
+                estimated: d.estimated,
+            }
+        });
     Json(OrderView {
         id: o.id,
         state: o.state,
@@ -338,6 +356,7 @@ async fn view_with(
         application: serde_json::from_str(&o.application).unwrap_or(serde_json::Value::Null),
         report,
         actions,
+        expected_completion,
         history: history
             .into_iter()
             .map(|h| HistoryView {

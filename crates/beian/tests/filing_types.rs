@@ -330,7 +330,18 @@ async fn every_filing_type(kind: &str) {
         states,
         vec!["bound", "bound", "unbound", "unbound", "unbound"]
     );
-    w.step(id, "submit", &yunfan).await;
+    assert!(w.order(id, &yunfan).await["expected_completion"].is_null());
+    let submitted = w.step(id, "submit", &yunfan).await;
+    // The applicant sees when to expect the decision, in working days from now.
+    let expected = submitted["expected_completion"]["date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(beian_core::sla::CHINA)
+        .date()
+        .to_string();
+    assert!(expected > today.clone(), "{expected} after {today}");
     let (status, o) = api
         .post(
             &format!("/api/v1/orders/{id}/reject"),
@@ -370,6 +381,7 @@ async fn every_filing_type(kind: &str) {
         .await;
     assert_eq!(status, 200, "{approved:#}");
     let subject = approved["subject_number"].as_str().unwrap().to_owned();
+    assert!(w.order(id, &yunfan).await["expected_completion"].is_null());
     assert!(subject.starts_with("浙ICP备"), "{subject}");
     assert_eq!(
         approved["website_numbers"],
