@@ -1049,6 +1049,34 @@ pub async fn run_due(state: &AppState, now: OffsetDateTime) -> Result<JobReport,
     Ok(report)
 }
 
+/// Run the due jobs every `interval` in the background (`beian serve --jobs-interval`). Several
+/// server instances may do so on one database: each transition is a conditional update, so it is
+/// applied by exactly one of them.
+pub fn spawn_jobs(state: AppState, interval: Duration) {
+    if interval.is_zero() {
+        return;
+    }
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match run_due(&state, OffsetDateTime::now_utc()).await {
+                    Ok(r) if r != JobReport::default() => tracing::info!(
+                        expired = r.expired.len(),
+                        sms_timeouts = r.sms_timeouts.len(),
+                        rectifications_overdue = r.rectifications_overdue.len(),
+                        "jobs ran"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "jobs failed; retried at the next tick"),
+                }
+            }
+        });
+    }
+}
+
 /// `POST /api/v1/jobs/run` (supervisors): run the due jobs now.
 pub async fn run_jobs(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
     if let Some(r) = supervisor_only(&caller) {

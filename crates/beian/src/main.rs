@@ -98,6 +98,10 @@ struct ServeArgs {
     /// This provider's name in the national record [default: beian].
     #[arg(long, env = "BEIAN_PROVIDER")]
     provider: Option<String>,
+    /// Seconds between runs of the time-driven jobs (expiry, SMS timeouts, rectification
+    /// deadlines); 0 turns them off [default: 60].
+    #[arg(long, env = "BEIAN_JOBS_INTERVAL")]
+    jobs_interval: Option<u64>,
     /// SQLite durability: `normal` (survives a process crash; the default) or `full` (survives a
     /// power cut too, one fsync per commit) [default: normal].
     #[arg(long, env = "BEIAN_SQLITE_SYNCHRONOUS")]
@@ -119,6 +123,7 @@ struct FileConfig {
     provider: Option<String>,
     gate_token: Option<String>,
     sqlite_synchronous: Option<String>,
+    jobs_interval: Option<u64>,
 }
 
 /// The server's settings after flags, environment, file and defaults, in that order.
@@ -130,6 +135,7 @@ struct Settings {
     provider: String,
     gate_token: Option<String>,
     durability: beian_store::SqliteDurability,
+    jobs_interval: u64,
 }
 
 fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
@@ -162,6 +168,7 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.provider)
             .unwrap_or_else(|| beian_server::DEFAULT_PROVIDER.into()),
         gate_token: args.gate_token.clone().or(file.gate_token),
+        jobs_interval: args.jobs_interval.or(file.jobs_interval).unwrap_or(60),
         durability: match args.sqlite_synchronous.clone().or(file.sqlite_synchronous) {
             None => beian_store::SqliteDurability::default(),
             Some(s) => beian_store::SqliteDurability::parse(&s).ok_or_else(|| {
@@ -283,6 +290,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     state.query_burst = settings.query_burst;
     state.set_provider(settings.provider);
     state.gate_token = settings.gate_token;
+    beian_server::record::spawn_jobs(
+        state.clone(),
+        std::time::Duration::from_secs(settings.jobs_interval),
+    );
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -316,6 +327,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         provider: None,
         gate_token: None,
         sqlite_synchronous: None,
+        jobs_interval: None,
     })
     .await
 }

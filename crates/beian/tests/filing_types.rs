@@ -785,3 +785,91 @@ async fn every_filing_type_on_sqlite() {
 async fn every_filing_type_on_postgres() {
     every_filing_type("postgres").await;
 }
+
+/// Two server instances running the jobs at once on one database: each transition is applied
+/// once.
+async fn jobs_on_two_instances(kind: &str) {
+    let db = Database::new(kind, "two_instances").await;
+    let server = spawn_server(&db.url, &["--login-burst", "1000", "--jobs-interval", "0"]);
+    let api = Api::new(&server);
+    let store = beian_store::Store::connect(&db.url).await.unwrap();
+    let supervisor = api.account(&store, "sup", "supervisor").await;
+    let applicant = api.account(&store, "liming", "applicant").await;
+    let (status, _) = api
+        .post(
+            "/api/v1/products",
+            Some(&supervisor),
+            Some(json!({"instance_id": "i-l", "owner": "liming", "kind": "ecs", "region": "mainland",
+                        "billing": "subscription", "expires": "2099-01-01", "public_bandwidth": true})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, sn) = api
+        .post(
+            "/api/v1/products/i-l/service-numbers",
+            Some(&applicant),
+            None,
+        )
+        .await;
+    let mut app = example("valid-individual-beijing.json")["application"].take();
+    app["websites"][0]["service_number"] = sn["service_number"].clone();
+    let (status, o) = api
+        .post(
+            "/api/v1/orders",
+            Some(&applicant),
+            Some(json!({"application": app})),
+        )
+        .await;
+    assert_eq!(status, 201, "{o:#}");
+    let id = o["id"].as_i64().unwrap();
+    let (status, _) = api
+        .post(
+            &format!("/api/v1/orders/{id}/submit"),
+            Some(&applicant),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let later = OffsetDateTime::now_utc() + time::Duration::days(46);
+    let a =
+        beian_server::AppState::new(beian_store::Store::connect(&db.url).await.unwrap()).unwrap();
+    let b =
+        beian_server::AppState::new(beian_store::Store::connect(&db.url).await.unwrap()).unwrap();
+    let (ra, rb) = tokio::join!(
+        beian_server::record::run_due(&a, later),
+        beian_server::record::run_due(&b, later)
+    );
+    let expired: Vec<i64> = ra
+        .unwrap()
+        .expired
+        .into_iter()
+        .chain(rb.unwrap().expired)
+        .collect();
+    assert_eq!(expired, vec![id]);
+    let (_, order) = api
+        .get(&format!("/api/v1/orders/{id}"), Some(&applicant))
+        .await;
+    assert_eq!(order["state"], "expired");
+    let expiries = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["action"] == "Expire")
+        .count();
+    assert_eq!(expiries, 1);
+    drop(server);
+    a.store.close().await;
+    b.store.close().await;
+    store.close().await;
+    db.drop_it().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_on_two_instances_on_sqlite() {
+    jobs_on_two_instances("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_on_two_instances_on_postgres() {
+    jobs_on_two_instances("postgres").await;
+}
