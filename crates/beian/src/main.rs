@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod gate;
 mod import;
+mod query;
 
 /// mimalloc: the batch checker allocates many small strings on every core, where glibc's
 /// allocator spends a third of the time (measured in BENCHMARKS.md).
@@ -41,6 +42,9 @@ enum Command {
     /// Import reference data from a file into the database.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The public query: is a domain, ICP number, subject or credential filed? Exit code 0:
+    /// filed; 1: not filed; 2: the record cannot be read.
+    Query(query::QueryCommand),
 }
 
 #[derive(Subcommand)]
@@ -203,6 +207,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => edge(run_demo(args)),
         Command::Migrate(args) => edge(migrate(args)),
         Command::Gate(args) => gate::run(args),
+        Command::Query(args) => query::run(args),
         Command::Import(ImportCommand::Registrar(args)) => {
             edge(import::registrar_csv(&args.db.database, &args.file))
         }

@@ -459,6 +459,27 @@ async fn every_filing_type(kind: &str) {
         "not_filed"
     );
     assert_eq!(api.get("/api/v1/public/query?domain=", None).await.0, 422);
+    // The same from a terminal: `beian query`, exit 0 filed, 1 not filed, 2 unusable.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+            .arg("query")
+            .args(args)
+            .args(["--database", &db.url])
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["--domain", "WWW.yunfan.cn"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("{subject}-1")) && !text.contains(yunfan_credential),
+        "{text}"
+    );
+    let out = cli(&["--credential", yunfan_credential, "--json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["records"].as_array().unwrap().len(), 2, "{json:#}");
+    assert_eq!(cli(&["--domain", "never-filed.cn"]).status.code(), Some(1));
+    assert_eq!(cli(&["--domain", "not a domain"]).status.code(), Some(2));
 
     // ---- add_website: the subject keeps its number --------------------------------------------
     let mut blog = site1.clone();
