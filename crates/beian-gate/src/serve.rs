@@ -33,6 +33,8 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Time for the upstream to answer a request's head (proxy mode).
     pub upstream_timeout: Duration,
+    /// A spliced TLS connection on which neither side has sent a byte for this long is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -44,6 +46,7 @@ impl Default for Limits {
             hello_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
             upstream_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(300),
         }
     }
 }

@@ -99,7 +99,47 @@ async fn handle(mut client: TcpStream, gate: Arc<Gate>, options: Arc<TlsOptions>
         return;
     }
     drop(buf);
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    splice(&mut client, &mut upstream, options.limits.idle_timeout).await;
+}
+
+/// Copy both ways until both sides have finished, or until neither has sent a byte for `idle`
+/// (a held-open connection must not pin a slot for ever).
+pub(crate) async fn splice(a: &mut TcpStream, b: &mut TcpStream, idle: std::time::Duration) {
+    use tokio::io::AsyncReadExt as _;
+    let (mut a_read, mut a_write) = a.split();
+    let (mut b_read, mut b_write) = b.split();
+    let mut a_buf = vec![0u8; 16 * 1024];
+    let mut b_buf = vec![0u8; 16 * 1024];
+    let (mut a_open, mut b_open) = (true, true);
+    while a_open || b_open {
+        let step = tokio::time::timeout(idle, async {
+            tokio::select! {
+                r = a_read.read(&mut a_buf), if a_open => match r {
+                    Ok(0) | Err(_) => {
+                        let _ = b_write.shutdown().await;
+                        Ok((false, true))
+                    }
+                    Ok(n) => b_write.write_all(&a_buf[..n]).await.map(|()| (true, true)),
+                },
+                r = b_read.read(&mut b_buf), if b_open => match r {
+                    Ok(0) | Err(_) => {
+                        let _ = a_write.shutdown().await;
+                        Ok((true, false))
+                    }
+                    Ok(n) => a_write.write_all(&b_buf[..n]).await.map(|()| (true, true)),
+                },
+            }
+        })
+        .await;
+        match step {
+            Ok(Ok((a_still, b_still))) => {
+                a_open &= a_still;
+                b_open &= b_still;
+            }
+            // A write failed, or nothing moved for `idle`: close both.
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
 }
 
 /// Run the TLS pass-through on `listener` for ever.
@@ -110,4 +150,72 @@ pub async fn serve_tls(listener: TcpListener, gate: Arc<Gate>, options: TlsOptio
         handle(stream, Arc::clone(&gate), Arc::clone(&options))
     })
     .await;
+}
+
+#[cfg(test)]
+mod splice_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A connected pair of TCP streams on loopback.
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (a, b) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        (a.unwrap(), b.unwrap().0)
+    }
+
+    #[tokio::test]
+    async fn bytes_flow_both_ways_and_a_close_is_passed_on() {
+        let (mut client, mut gate_side) = pair().await;
+        let (mut upstream_side, mut upstream) = pair().await;
+        let splicing = tokio::spawn(async move {
+            splice(&mut gate_side, &mut upstream_side, Duration::from_secs(5)).await;
+        });
+        client.write_all(b"hello upstream").await.unwrap();
+        let mut buf = [0u8; 14];
+        upstream.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hello upstream");
+        upstream.write_all(b"hello client").await.unwrap();
+        let mut buf = [0u8; 12];
+        client.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hello client");
+        drop(client);
+        let mut rest = Vec::new();
+        upstream.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+        drop(upstream);
+        tokio::time::timeout(Duration::from_secs(2), splicing)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_closed() {
+        let (mut client, mut gate_side) = pair().await;
+        let (mut upstream_side, _upstream) = pair().await;
+        let started = Instant::now();
+        let splicing = tokio::spawn(async move {
+            splice(
+                &mut gate_side,
+                &mut upstream_side,
+                Duration::from_millis(200),
+            )
+            .await;
+        });
+        tokio::time::timeout(Duration::from_secs(3), splicing)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        // The client sees the connection closed.
+        let mut buf = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(2), client.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        assert_eq!(n, 0);
+    }
 }

@@ -120,6 +120,7 @@ struct FileConfig {
     trust_forwarded_host: Option<bool>,
     header_timeout_secs: Option<u64>,
     hello_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
     max_header_bytes: Option<usize>,
     workers: Option<usize>,
 }
@@ -197,6 +198,9 @@ fn settings(args: ServeArgs) -> anyhow::Result<Settings> {
             hello_timeout: file
                 .hello_timeout_secs
                 .map_or(defaults.hello_timeout, Duration::from_secs),
+            idle_timeout: file
+                .idle_timeout_secs
+                .map_or(defaults.idle_timeout, Duration::from_secs),
             max_header_bytes: file.max_header_bytes.unwrap_or(defaults.max_header_bytes),
             ..defaults
         },
