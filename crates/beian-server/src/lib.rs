@@ -85,16 +85,22 @@ impl AppState {
     /// State over a connected, migrated store. The Prometheus recorder is process-wide: a second
     /// state in one process (tests) reuses the first one's.
     pub fn new(store: Store) -> Result<AppState, ServerError> {
-        static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
-        let metrics = match HANDLE.get() {
+        // Installed once, under a lock: two states made at once (tests) must not both try.
+        static HANDLE: std::sync::Mutex<Option<PrometheusHandle>> = std::sync::Mutex::new(None);
+        let mut installed = HANDLE
+            .lock()
+            .map_err(|_| ServerError::Metrics("metrics lock poisoned".into()))?;
+        let metrics = match installed.as_ref() {
             Some(h) => h.clone(),
             None => {
                 let h = PrometheusBuilder::new()
                     .install_recorder()
                     .map_err(|e| ServerError::Metrics(e.to_string()))?;
-                HANDLE.get_or_init(|| h).clone()
+                *installed = Some(h.clone());
+                h
             }
         };
+        drop(installed);
         let (gate_head_tx, gate_head) = tokio::sync::watch::channel(0);
         Ok(AppState {
             administration: Arc::new(administration::BuiltInAdministration {
