@@ -3,83 +3,16 @@
 //! server at `BEIAN_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod common;
+
 use std::collections::HashSet;
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use beian_store::{HistoryEntry, ProductRow, Store, StoreError};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 +8);
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-async fn on_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = std::env::temp_dir().join(unique("beian-store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("beian.db").display());
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    test(store.clone()).await;
-    store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-async fn on_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let admin_url = std::env::var("BEIAN_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let admin = Store::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must run for the store tests (BEIAN_TEST_PG)");
-    let db = unique("beian_test");
-    admin
-        .execute_raw(&format!("CREATE DATABASE {db}"))
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let store = Store::connect(&format!("{base}/{db}")).await.unwrap();
-    store.migrate().await.unwrap();
-    test(store.clone()).await;
-    store.close().await;
-    admin
-        .execute_raw(&format!("DROP DATABASE {db} WITH (FORCE)"))
-        .await
-        .unwrap();
-    admin.close().await;
-}
-
-/// Declare a contract test that runs on both backends.
-macro_rules! contract {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                on_sqlite($body).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                on_postgres($body).await
-            }
-        }
-    };
-}
 
 fn product(instance: &str, quota: i32) -> ProductRow {
     ProductRow {
@@ -104,12 +37,12 @@ async fn instance_with(store: &Store, instance: &str, quota: i32, numbers: &[&st
     }
 }
 
-contract!(migrations_are_idempotent, |store: Store| async move {
+on_both!(migrations_are_idempotent, |store: Store| async move {
     store.migrate().await.unwrap();
     store.migrate().await.unwrap();
 });
 
-contract!(
+on_both!(
     subject_numbers_increase_per_province_and_across_years,
     |store: Store| async move {
         let a = store
@@ -158,7 +91,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     a_thousand_parallel_issues_across_provinces_are_distinct,
     |store: Store| async move {
         let provinces: [(u8, char); 4] = [(11, '京'), (33, '浙'), (44, '粤'), (51, '蜀')];
@@ -187,7 +120,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     fifty_parallel_consumptions_of_the_last_service_number,
     |store: Store| async move {
         instance_with(&store, "INS-LAST", 1, &["SN-LAST"]).await;
@@ -227,7 +160,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     an_instance_is_given_at_most_its_quota_of_service_numbers,
     |store: Store| async move {
         store.put_product(&product("INS-Q", 5)).await.unwrap();
@@ -260,7 +193,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     consumed_service_numbers_are_never_restored,
     |store: Store| async move {
         instance_with(&store, "INS-1", 5, &["SN-1"]).await;
@@ -294,7 +227,7 @@ contract!(
     }
 );
 
-contract!(history_is_append_only, |store: Store| async move {
+on_both!(history_is_append_only, |store: Store| async move {
     let entry = HistoryEntry {
         subject: "order:1".into(),
         actor: "reviewer:wang".into(),
@@ -429,7 +362,7 @@ fn plan(credential: &str, service_numbers: &[&str]) -> ApprovalPlan {
     }
 }
 
-contract!(
+on_both!(
     transitions_are_recorded_and_versioned,
     |store: Store| async move {
         let o = store
@@ -506,7 +439,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     one_order_in_progress_per_credential,
     |store: Store| async move {
         let a = store
@@ -537,7 +470,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     approval_issues_numbers_and_consumes_service_numbers,
     |store: Store| async move {
         instance_with(&store, "INS-A", 5, &["SN-A1", "SN-A2", "SN-A3"]).await;
@@ -593,7 +526,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     two_administrators_approving_one_order_at_once,
     |store: Store| async move {
         instance_with(&store, "INS-B", 5, &["SN-B"]).await;
@@ -635,7 +568,7 @@ contract!(
     }
 );
 
-contract!(
+on_both!(
     orders_racing_for_the_last_service_number,
     |store: Store| async move {
         instance_with(&store, "INS-LAST", 5, &["SN-LAST"]).await;
@@ -697,7 +630,7 @@ contract!(
     }
 );
 
-contract!(blacklist_entries_are_permanent, |store: Store| async move {
+on_both!(blacklist_entries_are_permanent, |store: Store| async move {
     use beian_store::BlacklistKind;
     store
         .blacklist_add(
@@ -727,7 +660,7 @@ contract!(blacklist_entries_are_permanent, |store: Store| async move {
     assert_eq!(store.blacklist().await.unwrap().len(), 1);
 });
 
-contract!(
+on_both!(
     a_thousand_approvals_across_provinces_issue_distinct_numbers,
     |store: Store| async move {
         const PROVINCES: [(u8, char); 6] = [

@@ -4,8 +4,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[macro_use]
+mod common;
 
 use beian_rules::RuleId;
 use beian_rules::model::CredentialType;
@@ -15,74 +15,6 @@ use time::macros::{date, datetime};
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 +8);
 const LATER: OffsetDateTime = datetime!(2026-11-23 09:00 +8);
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-async fn on_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = std::env::temp_dir().join(unique("beian-registrar"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("beian.db").display());
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    test(store.clone()).await;
-    store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-async fn on_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let admin_url = std::env::var("BEIAN_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let admin = Store::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must run for the store tests (BEIAN_TEST_PG)");
-    let db = unique("beian_registrar");
-    admin
-        .execute_raw(&format!("CREATE DATABASE {db}"))
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let store = Store::connect(&format!("{base}/{db}")).await.unwrap();
-    store.migrate().await.unwrap();
-    test(store.clone()).await;
-    store.close().await;
-    admin
-        .execute_raw(&format!("DROP DATABASE {db} WITH (FORCE)"))
-        .await
-        .unwrap();
-    admin.close().await;
-}
-
-/// Declare a test that runs on both backends.
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                on_sqlite($body).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                on_postgres($body).await
-            }
-        }
-    };
-}
 
 fn record(domain: &str) -> RegistrarRecord {
     RegistrarRecord {
@@ -109,7 +41,7 @@ fn csv(rows: &[&str]) -> String {
     s
 }
 
-both!(put_and_get_round_trip, |store: Store| async move {
+on_both!(put_and_get_round_trip, |store: Store| async move {
     let mut r = record("yunfan.cn");
     r.registrant_credential_number = "  91330106ma2b3c4d5d ".into();
     r.registrant_name = " 杭州云帆科技有限公司 ".into();
@@ -151,7 +83,7 @@ both!(put_and_get_round_trip, |store: Store| async move {
     assert!(store.registrar_get("yunfan.cn").await.unwrap().is_none());
 });
 
-both!(idn_domains_are_stored_in_ascii, |store: Store| async move {
+on_both!(idn_domains_are_stored_in_ascii, |store: Store| async move {
     store
         .registrar_put(&record("云帆科技.中国"), "account:1", NOW)
         .await
@@ -182,7 +114,7 @@ both!(idn_domains_are_stored_in_ascii, |store: Store| async move {
     assert!(store.registrar_for(&[]).await.unwrap().is_empty());
 });
 
-both!(put_refuses_bad_records, |store: Store| async move {
+on_both!(put_refuses_bad_records, |store: Store| async move {
     let cases = [
         (record("www.yunfan.cn"), "domain"),
         (record("com.cn"), "domain"),
@@ -211,7 +143,7 @@ both!(put_refuses_bad_records, |store: Store| async move {
     assert_eq!(store.registrar_count().await.unwrap(), 0);
 });
 
-both!(csv_import_happy_path, |store: Store| async move {
+on_both!(csv_import_happy_path, |store: Store| async move {
     let file = csv(&[
         "yunfan.cn,\"Alibaba Cloud Computing Co., Ltd.\",true,2027-10-01,true,2025-01-01,杭州云帆科技有限公司,uscc,91330106ma2b3c4d5d",
         "",
@@ -294,7 +226,7 @@ fn line_and_column(e: &ImportError) -> (usize, Option<&'static str>) {
     }
 }
 
-both!(
+on_both!(
     bad_date_on_line_3_names_line_and_column_and_writes_nothing,
     |store: Store| async move {
         store
@@ -319,7 +251,7 @@ both!(
     }
 );
 
-both!(bad_rows_are_refused_by_column, |store: Store| async move {
+on_both!(bad_rows_are_refused_by_column, |store: Store| async move {
     let good = "ok.cn,新网,true,2027-10-01,true,2025-01-01,某某公司,uscc,91330106MA2B3C4D5D";
     let cases: [(&str, (usize, Option<&str>)); 9] = [
         (
@@ -400,7 +332,7 @@ both!(bad_rows_are_refused_by_column, |store: Store| async move {
 
 // Decision: the same domain twice in one file is an error naming both lines (after
 // normalisation, so an IDN and its punycode are the same domain), and nothing is written.
-both!(
+on_both!(
     duplicate_domain_in_one_file_is_refused,
     |store: Store| async move {
         let ascii = beian_rules::beian_domain::to_ascii("云帆科技.中国").unwrap();
@@ -422,7 +354,7 @@ both!(
     }
 );
 
-both!(
+on_both!(
     reimport_updates_and_keeps_the_rest,
     |store: Store| async move {
         let first = csv(&[
@@ -461,7 +393,7 @@ both!(
     }
 );
 
-both!(records_feed_the_domain_rules, |store: Store| async move {
+on_both!(records_feed_the_domain_rules, |store: Store| async move {
     let example = include_str!("../../../examples/check/valid-enterprise-zhejiang.json");
     let engine = beian_rules::Engine::embedded().unwrap();
     let mut doc = beian_rules::parse_document(example).unwrap();
@@ -540,7 +472,7 @@ both!(records_feed_the_domain_rules, |store: Store| async move {
 
 // The rows are written in one transaction: a database failure on the last row leaves the
 // earlier rows (new and updated) unwritten.
-both!(
+on_both!(
     a_failure_mid_write_rolls_back_every_row,
     |store: Store| async move {
         store
