@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{Either, Full};
+use http_body_util::{Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::service::service_fn;
@@ -70,7 +70,7 @@ impl Pages {
 
 struct ProxyState {
     gate: Arc<Gate>,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, Limited<Incoming>>,
     upstream: String,
     pages: Pages,
     limits: Limits,
@@ -225,6 +225,22 @@ async fn proxy_request(
     if let Ok(v) = HeaderValue::from_str(&xff) {
         headers.insert("x-forwarded-for", v);
     }
+    let max_body = state.limits.max_body_bytes;
+    if let Some(max) = max_body {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max) {
+            return Ok(plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "请求体过大 / request body too large\n",
+            ));
+        }
+    }
+    let limit = max_body.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+    let req = req.map(|body| Limited::new(body, limit));
     match tokio::time::timeout(state.limits.upstream_timeout, state.client.request(req)).await {
         Ok(Ok(mut resp)) => {
             if resp.status() == StatusCode::SWITCHING_PROTOCOLS

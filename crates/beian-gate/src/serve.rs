@@ -35,6 +35,10 @@ pub struct Limits {
     pub upstream_timeout: Duration,
     /// A spliced TLS connection on which neither side has sent a byte for this long is closed.
     pub idle_timeout: Duration,
+    /// Largest request body the proxy forwards (`None`: no limit, the upstream's own applies):
+    /// a larger declared length is answered 413 before anything is forwarded, and a streamed body
+    /// that grows past it is cut off.
+    pub max_body_bytes: Option<u64>,
 }
 
 impl Default for Limits {
@@ -47,6 +51,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(5),
             upstream_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(300),
+            max_body_bytes: None,
         }
     }
 }

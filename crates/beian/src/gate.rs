@@ -121,6 +121,7 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     hello_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
+    max_body_bytes: Option<u64>,
     max_header_bytes: Option<usize>,
     workers: Option<usize>,
 }
@@ -202,6 +203,7 @@ fn settings(args: ServeArgs) -> anyhow::Result<Settings> {
                 .idle_timeout_secs
                 .map_or(defaults.idle_timeout, Duration::from_secs),
             max_header_bytes: file.max_header_bytes.unwrap_or(defaults.max_header_bytes),
+            max_body_bytes: file.max_body_bytes.or(defaults.max_body_bytes),
             ..defaults
         },
     })

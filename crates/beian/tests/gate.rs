@@ -798,3 +798,36 @@ fn a_gate_on_the_feed_enforces_changes_and_restarts_from_its_state() {
     assert_eq!(get(&gate.addr, "example.cn", "/").status, 403);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn proxy_refuses_bodies_over_the_configured_limit() {
+    let dir = temp_dir("proxy-body");
+    let domains = domains_file(&dir);
+    let config = dir.join("gate.toml");
+    std::fs::write(&config, "max_body_bytes = 16\n").unwrap();
+    let (upstream, seen) = http_upstream();
+    let gate = spawn_gate(&[
+        "proxy",
+        "--upstream",
+        &upstream,
+        "--domains",
+        &domains,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let big = raw(
+        &gate.addr,
+        b"POST /upload HTTP/1.1\r\nHost: example.cn\r\nContent-Length: 17\r\nConnection: close\r\n\r\n01234567890123456",
+    );
+    assert_eq!(big.status, 413, "{}", big.head);
+    assert!(seen.recv_timeout(Duration::from_millis(500)).is_err());
+    let small = raw(
+        &gate.addr,
+        b"POST /upload HTTP/1.1\r\nHost: example.cn\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    );
+    assert_eq!(small.status, 200, "{}", small.head);
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap(),
+        "example.cn /upload"
+    );
+}
