@@ -405,7 +405,7 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(m) = metrics_addr {
         println!("metrics on http://{m}/metrics");
     }
-    shutdown().await;
+    crate::shutdown_signal().await;
     tracing::info!("beian gate stopping");
     Ok(())
 }
@@ -473,25 +473,4 @@ fn worker(
             }
         }
     });
-}
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

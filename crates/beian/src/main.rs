@@ -337,7 +337,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     .await
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
