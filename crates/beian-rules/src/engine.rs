@@ -85,6 +85,48 @@ pub enum RequiredDocument {
     },
 }
 
+impl RequiredDocument {
+    /// The stable kind name (as serialised): `subject_credential`, `face_photo`, ….
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RequiredDocument::SubjectCredential => "subject_credential",
+            RequiredDocument::SubjectAdminCredential => "subject_admin_credential",
+            RequiredDocument::WebsiteAdminCredential { .. } => "website_admin_credential",
+            RequiredDocument::FacePhoto { .. } => "face_photo",
+            RequiredDocument::AuthenticityStatement { .. } => "authenticity_statement",
+            RequiredDocument::AuthorisationLetter { .. } => "authorisation_letter",
+            RequiredDocument::DomainCertificate { .. } => "domain_certificate",
+            RequiredDocument::PreapprovalDocument { .. } => "preapproval_document",
+        }
+    }
+
+    /// The website it belongs to, for per-website documents.
+    pub fn website(&self) -> Option<usize> {
+        match self {
+            RequiredDocument::WebsiteAdminCredential { website }
+            | RequiredDocument::FacePhoto { website }
+            | RequiredDocument::AuthorisationLetter { website }
+            | RequiredDocument::DomainCertificate { website }
+            | RequiredDocument::PreapprovalDocument { website, .. } => Some(*website),
+            _ => None,
+        }
+    }
+
+    /// The preapproval category, for preapproval documents.
+    pub fn category(&self) -> Option<PreapprovalCategory> {
+        match self {
+            RequiredDocument::PreapprovalDocument { category, .. } => Some(*category),
+            _ => None,
+        }
+    }
+
+    /// Its name for the applicant, in Chinese and English (the subject credential's name
+    /// depends on the credential type the application gives).
+    pub fn names(&self, app: &Application) -> (String, String) {
+        document_names(self, app)
+    }
+}
+
 /// How the authenticity statement is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

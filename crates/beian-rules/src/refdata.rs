@@ -156,6 +156,9 @@ pub struct ProvinceRules {
     pub declaration_individuals: ProvinceSet,
     pub domain_certificate: ProvinceSet,
     pub authorisation_letter: ProvinceSet,
+    /// Provinces whose orders always need the three mailed originals of the authenticity
+    /// statement (a reviewer may also ask for them on any order).
+    pub mailed_statement: ProvinceSet,
 }
 
 impl ProvinceRules {
@@ -632,6 +635,8 @@ struct RawAuthenticity {
 struct RawDocuments {
     domain_certificate: Vec<String>,
     authorisation_letter: Vec<String>,
+    #[serde(default)]
+    mailed_statement: Vec<String>,
 }
 
 fn parse_province_rules(text: &str, known: &HashSet<u8>) -> Result<ProvinceRules, DataError> {
@@ -750,6 +755,7 @@ fn parse_province_rules(text: &str, known: &HashSet<u8>) -> Result<ProvinceRules
         declaration_individuals: set(&raw.authenticity_statement.declaration_individuals)?,
         domain_certificate: set(&raw.documents.domain_certificate)?,
         authorisation_letter: set(&raw.documents.authorisation_letter)?,
+        mailed_statement: set(&raw.documents.mailed_statement)?,
     })
 }
 

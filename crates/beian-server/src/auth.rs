@@ -186,6 +186,9 @@ pub struct Registration {
     pub password: String,
     #[serde(default)]
     pub display_name: String,
+    /// Where status notifications are e-mailed (optional).
+    #[serde(default)]
+    pub email: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -215,6 +218,23 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
         .map(|h| h.to_string())
 }
 
+/// A plausible mailbox: one `@`, a local part, a dotted domain, no spaces or angle brackets, at
+/// most 254 characters (RFC 5321's path limit). Delivery is the real test.
+fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    e.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+}
+
 /// Check a login and a password; the problem names the field and the fix, in both languages.
 fn validate(r: &Registration) -> Result<(), Problem> {
     let login = r.login.trim();
@@ -228,6 +248,15 @@ fn validate(r: &Registration) -> Result<(), Problem> {
             "登录名无效 / Invalid login",
             "登录名为 3–64 个字母、数字或 . _ @ - / a login is 3 to 64 letters, digits or . _ @ -",
             Some("login"),
+        ));
+    }
+    let email = r.email.trim();
+    if !email.is_empty() && !valid_email(email) {
+        return Err(problem(
+            422,
+            "邮箱地址无效 / Invalid e-mail address",
+            "请填写形如 name@example.com 的邮箱地址，或留空 / give an address like name@example.com, or leave it empty",
+            Some("email"),
         ));
     }
     if r.password.chars().count() < 10 {
@@ -269,6 +298,7 @@ pub async fn register(
             &hash,
             "applicant",
             r.display_name.trim(),
+            r.email.trim(),
             OffsetDateTime::now_utc(),
         )
         .await

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use beian_rules::{Engine, parse_document};
 use beian_store::Store;
@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 pub mod administration;
 pub mod auth;
 pub mod blacklist;
+pub mod documents;
+pub mod events;
 pub mod idempotency;
 pub mod orders;
 pub mod record;
@@ -56,6 +58,21 @@ pub struct AppState {
     /// The gate feed's head as last seen (woken by a watcher task), for long-polling gates.
     pub gate_head: tokio::sync::watch::Receiver<i64>,
     gate_head_tx: Arc<tokio::sync::watch::Sender<i64>>,
+    /// The event outbox's head as last seen, for long-polling applicants and the dispatcher.
+    pub event_head: tokio::sync::watch::Receiver<i64>,
+    event_head_tx: Arc<tokio::sync::watch::Sender<i64>>,
+    /// Where uploaded documents are stored (`documents_dir`); uploads answer 503 without it.
+    pub documents: Option<Arc<beian_documents::FileStore>>,
+    /// Size and pixel limits for uploaded documents.
+    pub document_limits: beian_documents::Limits,
+    /// Uploads decoded at once (each may hold up to twice `max_alloc` while it runs).
+    pub decode_permits: Arc<tokio::sync::Semaphore>,
+    /// The notification sink: SMTP when configured, else the log.
+    pub mailer: Arc<beian_notify::Mailer>,
+    /// The webhook client (signed POSTs).
+    pub webhooks: Arc<beian_notify::WebhookClient>,
+    /// Retry schedule of failed deliveries.
+    pub backoff: beian_notify::Backoff,
     metrics: PrometheusHandle,
 }
 
@@ -79,6 +96,8 @@ pub enum ServerError {
     Metrics(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    #[error("notifications: {0}")]
+    Notify(String),
 }
 
 impl AppState {
@@ -102,6 +121,9 @@ impl AppState {
         };
         drop(installed);
         let (gate_head_tx, gate_head) = tokio::sync::watch::channel(0);
+        let (event_head_tx, event_head) = tokio::sync::watch::channel(0);
+        let webhooks = beian_notify::WebhookClient::new(std::time::Duration::from_secs(10))
+            .map_err(|e| ServerError::Notify(e.to_string()))?;
         Ok(AppState {
             administration: Arc::new(administration::BuiltInAdministration {
                 store: store.clone(),
@@ -115,6 +137,16 @@ impl AppState {
             }),
             gate_head,
             gate_head_tx: Arc::new(gate_head_tx),
+            event_head,
+            event_head_tx: Arc::new(event_head_tx),
+            documents: None,
+            document_limits: beian_documents::Limits::default(),
+            decode_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+            mailer: Arc::new(beian_notify::Mailer::log()),
+            webhooks: Arc::new(webhooks),
+            backoff: beian_notify::Backoff::default(),
             store,
             engine: Engine::embedded()?,
             calendar: Arc::new(beian_core::calendar::WorkCalendar::embedded()?),
@@ -149,6 +181,15 @@ impl AppState {
         Ok(has)
     }
 
+    /// Store uploaded documents under `dir` (created if missing).
+    pub fn set_documents_dir(
+        &mut self,
+        dir: impl Into<std::path::PathBuf>,
+    ) -> Result<(), ServerError> {
+        self.documents = Some(Arc::new(beian_documents::FileStore::open(dir)?));
+        Ok(())
+    }
+
     /// Name this provider (its access in the national record), for the built-in administration
     /// too.
     pub fn set_provider(&mut self, provider: String) {
@@ -181,7 +222,16 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or_default(),
     );
     let query_limiter = query_limit.limiter().clone();
-    record::spawn_gate_head_watcher(state.store.clone(), (*state.gate_head_tx).clone());
+    let store = state.store.clone();
+    spawn_head_watcher((*state.gate_head_tx).clone(), move || {
+        let store = store.clone();
+        async move { store.gate_last_seq().await }
+    });
+    let store = state.store.clone();
+    spawn_head_watcher((*state.event_head_tx).clone(), move || {
+        let store = store.clone();
+        async move { store.event_head().await }
+    });
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -273,6 +323,37 @@ pub fn router(state: AppState) -> Router {
             post(record::resolve_rectification),
         )
         .route("/api/v1/jobs/run", post(record::run_jobs))
+        .route(
+            "/api/v1/orders/{id}/documents/{doc}/file",
+            get(documents::file),
+        )
+        .route(
+            "/api/v1/orders/{id}/documents/{doc}/review",
+            post(documents::review),
+        )
+        .route(
+            "/api/v1/orders/{id}/backdrop",
+            post(documents::request_backdrop),
+        )
+        .route(
+            "/api/v1/orders/{id}/backdrop/shipped",
+            post(documents::backdrop_shipped),
+        )
+        .route(
+            "/api/v1/orders/{id}/statements/require",
+            post(documents::require_statements),
+        )
+        .route(
+            "/api/v1/orders/{id}/statements/received",
+            post(documents::statements_received),
+        )
+        .route("/api/v1/events", get(events::list))
+        .route("/api/v1/events/{seq}/deliveries", get(events::deliveries))
+        .route(
+            "/api/v1/webhooks",
+            get(events::list_webhooks).post(events::create_webhook),
+        )
+        .route("/api/v1/webhooks/{id}", delete(events::delete_webhook))
         .route("/api/v1/registrar-records", get(registrar::list))
         .route("/api/v1/registrar-records/import", post(registrar::import))
         .route(
@@ -287,8 +368,48 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        // Uploads have a limit of their own (one 4 MB document), outside the 1 MiB one.
+        .merge(
+            Router::new()
+                .route(
+                    "/api/v1/orders/{id}/documents",
+                    post(documents::upload).get(documents::list),
+                )
+                .layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_BYTES))
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                    documents::UPLOAD_BODY_BYTES,
+                )),
+        )
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Watch a head (a sequence number `poll` reads from the store) every 100 ms, so that waiters on
+/// `tx` wake within that of a commit by any server instance on the same database.
+fn spawn_head_watcher<F, Fut>(tx: tokio::sync::watch::Sender<i64>, poll: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<i64, beian_store::StoreError>> + Send,
+{
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if tx.is_closed() {
+                    break;
+                }
+                if let Ok(seq) = poll().await {
+                    tx.send_if_modified(|old| {
+                        let changed = *old != seq;
+                        *old = seq;
+                        changed
+                    });
+                }
+            }
+        });
+    }
 }
 
 /// A 429 problem with `Retry-After`.
@@ -491,11 +612,14 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     ) {
         paths.extend(more.clone());
     }
-    if let (Some(paths), Some(more)) = (
-        doc["paths"].as_object_mut(),
-        record::openapi_paths(&problem).as_object(),
-    ) {
-        paths.extend(more.clone());
+    for more in [
+        record::openapi_paths(&problem),
+        documents::openapi_paths(&problem),
+        events::openapi_paths(&problem),
+    ] {
+        if let (Some(paths), Some(more)) = (doc["paths"].as_object_mut(), more.as_object()) {
+            paths.extend(more.clone());
+        }
     }
     doc.to_string()
 });

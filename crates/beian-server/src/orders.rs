@@ -562,9 +562,17 @@ async fn step_reporting(
         .await
         .map_err(internal)?;
     let mut facts = facts(state, o, &report);
-    if command == Command::CompleteVerification {
-        // Until documents and face photos are uploaded and reviewed in the service (the next
-        // issue), the reviewer's action is the confirmation that they were checked by hand.
+    if command == Command::CompleteVerification && o.state == OrderState::Verification {
+        // Documents, face photos and mailed statements, as reviewed in the service.
+        let status = crate::documents::status_of(state, o).await?;
+        if !status.complete {
+            return Err(problem(
+                409,
+                "核验未完成 / Verification not complete",
+                crate::documents::missing_detail(&status),
+                None,
+            ));
+        }
         facts.verification_complete = true;
     }
     let t = transition(o.state, &facts, role, &command, now).map_err(|refusal| {
@@ -716,22 +724,27 @@ const PROVIDER_STEPS: [OrderState; 3] = [
 ];
 
 #[derive(Serialize)]
-struct QueueItem {
-    id: i64,
-    state: OrderState,
+pub(crate) struct QueueItem {
+    pub(crate) id: i64,
+    pub(crate) state: OrderState,
+    #[serde(skip)]
+    pub(crate) version: i32,
     filing_type: String,
     province: i16,
     #[serde(with = "time::serde::rfc3339")]
     entered_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    due: OffsetDateTime,
-    overdue: bool,
+    pub(crate) due: OffsetDateTime,
+    pub(crate) overdue: bool,
     /// The deadline counts a year whose holidays are not published yet.
     estimated: bool,
 }
 
-async fn queue_items(state: &AppState) -> Result<Vec<QueueItem>, StoreError> {
-    let now = OffsetDateTime::now_utc();
+/// The provider's open steps with their deadlines at `now`.
+pub(crate) async fn queue_items(
+    state: &AppState,
+    now: OffsetDateTime,
+) -> Result<Vec<QueueItem>, StoreError> {
     let mut items: Vec<QueueItem> = state
         .store
         .orders_in_states(&PROVIDER_STEPS)
@@ -746,6 +759,7 @@ async fn queue_items(state: &AppState) -> Result<Vec<QueueItem>, StoreError> {
             QueueItem {
                 id: o.id,
                 state: o.state,
+                version: o.version,
                 filing_type: o.filing_type,
                 province: o.province,
                 entered_at,
@@ -761,7 +775,7 @@ async fn queue_items(state: &AppState) -> Result<Vec<QueueItem>, StoreError> {
 
 /// Orders past their provider SLA now.
 pub async fn overdue_count(state: &AppState) -> Result<usize, StoreError> {
-    Ok(queue_items(state)
+    Ok(queue_items(state, OffsetDateTime::now_utc())
         .await?
         .iter()
         .filter(|i| i.overdue)
@@ -778,7 +792,7 @@ pub async fn queue(State(state): State<Arc<AppState>>, caller: Caller) -> Respon
             None,
         );
     }
-    match queue_items(&state).await {
+    match queue_items(&state, OffsetDateTime::now_utc()).await {
         Ok(items) => Json(items).into_response(),
         Err(e) => internal(e),
     }

@@ -614,33 +614,6 @@ pub async fn gate_changes(
     }
 }
 
-/// Watch the feed head so that waiting gates are answered within a poll interval of a commit by
-/// any server instance on the same database.
-pub(crate) fn spawn_gate_head_watcher(
-    store: beian_store::Store,
-    tx: tokio::sync::watch::Sender<i64>,
-) {
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        handle.spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if tx.is_closed() {
-                    break;
-                }
-                if let Ok(seq) = store.gate_last_seq().await {
-                    tx.send_if_modified(|old| {
-                        let changed = *old != seq;
-                        *old = seq;
-                        changed
-                    });
-                }
-            }
-        });
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rectification notices (信息核查)
 
@@ -996,6 +969,8 @@ pub struct JobReport {
     pub expired: Vec<i64>,
     pub sms_timeouts: Vec<i64>,
     pub rectifications_overdue: Vec<i64>,
+    /// Orders flagged now as past the provider's SLA in their current step.
+    pub sla_breaches: Vec<i64>,
 }
 
 /// Apply every time-driven transition due at `now`: orders 45 days past their first submission
@@ -1046,6 +1021,48 @@ pub async fn run_due(state: &AppState, now: OffsetDateTime) -> Result<JobReport,
         .rectification_deadlines(&state.provider, now)
         .await
         .map_err(|e| e.to_string())?;
+    // SLA breaches: flagged once per stay in a provider step (staff hear of it as an event).
+    for item in crate::orders::queue_items(state, now)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        // In verification the provider's clock runs only while an upload awaits review (photo
+        // review within one working day); the rest of the time is the applicant's.
+        let (overdue, due) = if item.state == OrderState::Verification {
+            let documents = state
+                .store
+                .documents(item.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            match documents
+                .iter()
+                .filter(|d| d.status == "pending")
+                .map(|d| d.uploaded_at)
+                .min()
+            {
+                None => (false, item.due),
+                Some(oldest) => {
+                    let d = beian_core::sla::deadline(
+                        &state.calendar,
+                        oldest,
+                        beian_core::workflow::PROVIDER_STEP_WORKING_DAYS,
+                    );
+                    (beian_core::sla::breached(&d, now), d.due)
+                }
+            }
+        } else {
+            (item.overdue, item.due)
+        };
+        if overdue
+            && state
+                .store
+                .flag_sla_breach(item.id, item.state.as_str(), item.version, due, now)
+                .await
+                .map_err(|e| e.to_string())?
+        {
+            report.sla_breaches.push(item.id);
+        }
+    }
     Ok(report)
 }
 

@@ -531,7 +531,7 @@ mod tests {
     async fn token(store: &Store, role: &str) -> String {
         let now = OffsetDateTime::now_utc();
         let account = store
-            .create_account(&format!("{role}@test"), "-", role, role, now)
+            .create_account(&format!("{role}@test"), "-", role, role, "", now)
             .await
             .unwrap();
         let token = format!("token-of-{role}");

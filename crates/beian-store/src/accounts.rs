@@ -37,11 +37,12 @@ impl Store {
         password_hash: &str,
         role: &str,
         display_name: &str,
+        email: &str,
         now: OffsetDateTime,
     ) -> Result<AccountRow, StoreError> {
         on_write!(self, pool => {
             let row = sqlx::query(
-                "INSERT INTO accounts (login, password_hash, role, display_name, created_at) VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO accounts (login, password_hash, role, display_name, created_at, email) VALUES ($1, $2, $3, $4, $5, $6) \
                  RETURNING id, login, role, display_name",
             )
             .bind(login)
@@ -49,6 +50,7 @@ impl Store {
             .bind(role)
             .bind(display_name)
             .bind(now)
+            .bind(email)
             .fetch_one(pool)
             .await
             .map_err(|e| match &e {
@@ -60,6 +62,20 @@ impl Store {
     }
 
     /// The account and its password hash, by login.
+    /// The e-mail address notifications go to ('' when the account gave none).
+    pub async fn account_email(&self, id: i64) -> Result<Option<String>, StoreError> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT email FROM accounts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get("email")?),
+                None => None,
+            })
+        })
+    }
+
     pub async fn account_by_login(
         &self,
         login: &str,

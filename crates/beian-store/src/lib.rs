@@ -50,6 +50,12 @@ pub enum StoreError {
     NotOnRecord(String),
     #[error("a source behind a port did not answer: {0}")]
     Unavailable(String),
+    #[error("order {0} is not in verification")]
+    NotInVerification(i64),
+    #[error("document {0} is not awaiting review")]
+    DocumentNotPending(i64),
+    #[error("the backdrop for order {0} has been posted already")]
+    BackdropShipped(i64),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -647,12 +653,16 @@ impl Store {
 
 mod accounts;
 mod blacklist;
+mod documents;
+mod events;
 mod idempotency;
 mod orders;
 mod record;
 mod sms;
 pub use accounts::AccountRow;
 pub use blacklist::{BlacklistEntry, BlacklistKind};
+pub use documents::{BackdropRequest, DocumentReview, DocumentRow, NewDocument};
+pub use events::{DeliveryRow, DueDelivery, EventRow, WebhookRow};
 pub use idempotency::Claim;
 pub use orders::{NewOrder, OrderRow};
 pub use record::{

@@ -261,15 +261,18 @@ impl Store {
              sms_started_at = CASE WHEN $4 THEN $2 ELSE sms_started_at END, \
              uploads_started = CASE WHEN $5 THEN FALSE ELSE uploads_started END, \
              verification_complete = CASE WHEN $5 THEN FALSE ELSE verification_complete END, \
+             statements_received_at = CASE WHEN $5 THEN NULL ELSE statements_received_at END, \
+             statements_required = CASE WHEN $5 THEN FALSE ELSE statements_required END, \
+             sla_breached_at = NULL, \
              in_progress = CASE WHEN $6 THEN FALSE WHEN $1 = 'draft' THEN (COALESCE(first_submitted_at, CASE WHEN $3 THEN $2 END) IS NOT NULL) ELSE TRUE END, \
              history_pending = TRUE, last_actor = $9, last_action = $10, last_reasons = $11, last_note = $12 \
              WHERE id = $7 AND version = $8 RETURNING {ORDER_COLUMNS}"
         );
         let action = format!("{:?}", t.action);
         on_write!(self, pool => {
-            // One statement (its history entry is appended by the `orders_history` trigger),
-            // unless the draft is deleted with it.
-            let row = if delete {
+            // One statement (its history entry is appended by the `orders_history` trigger, its
+            // event by `orders_events`), unless the draft is deleted or uploads are reset with it.
+            let row = if delete || reset {
                 let mut tx = pool.begin().await?;
                 let row = sqlx::query(&sql)
                     .bind(t.to.as_str()).bind(now).bind(mark_first).bind(open_sms).bind(reset)
@@ -279,7 +282,14 @@ impl Store {
                     .await
                     .map_err(in_progress_violation)?;
                 if row.is_some() {
-                    sqlx::query("DELETE FROM orders WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    if reset {
+                        // A rejected order uploads again: what was uploaded stays for the record.
+                        sqlx::query("UPDATE documents SET status = 'superseded' WHERE order_id = $1 AND status <> 'superseded'")
+                            .bind(id).execute(&mut *tx).await?;
+                    }
+                    if delete {
+                        sqlx::query("DELETE FROM orders WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    }
                     tx.commit().await?;
                 }
                 row

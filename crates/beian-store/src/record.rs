@@ -11,6 +11,7 @@ use beian_rules::model::FilingType;
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use super::documents::emit_event_in;
 use super::{
     COUNTER_NEXT, HISTORY_INSERT, INSTANCE_CONSUME, Pool, SN_CONSUME, SN_EXISTS,
     SUBJECT_NUMBER_INSERT, Store, StoreError, WEBSITE_NEXT, WEBSITE_NUMBER_INSERT,
@@ -331,6 +332,20 @@ fn parse_website(text: &str) -> Result<WebsiteNumber, StoreError> {
         .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.to_string().into())))
 }
 
+/// The applicant account of a filed subject (its latest approved order here; '' when it filed
+/// through another provider), inside the open transaction `$tx`.
+macro_rules! subject_account {
+    ($tx:expr, $subject:expr) => {
+        sqlx::query_scalar::<_, String>(
+            "SELECT account FROM orders WHERE subject_number = $1 AND state = 'approved' ORDER BY id DESC LIMIT 1",
+        )
+        .bind($subject)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .unwrap_or_default()
+    };
+}
+
 impl Store {
     /// Approve order `id` (read at `expected_version`, in administration review) and apply what
     /// its filing type means to the record, all or nothing. Of any number of concurrent approvals
@@ -494,15 +509,20 @@ impl Store {
             };
             gate_refresh!(tx, &plan.provider, touched, now);
             let subject_text = approval.subject.to_string();
+            let numbers = approval.websites.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            // The `orders_events` trigger reads the action and note from the row.
             sqlx::query(
-                "UPDATE orders SET state = 'approved', in_progress = FALSE, subject_number = $1, updated_at = $2 WHERE id = $3",
+                "UPDATE orders SET state = 'approved', in_progress = FALSE, subject_number = $1, updated_at = $2, \
+                 sla_breached_at = NULL, last_actor = $4, last_action = 'AdministrationApprove', last_reasons = '', last_note = $5 \
+                 WHERE id = $3",
             )
             .bind(&subject_text)
             .bind(now)
             .bind(id)
+            .bind(actor)
+            .bind(format!("{subject_text} {numbers}"))
             .execute(&mut *tx)
             .await?;
-            let numbers = approval.websites.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
             sqlx::query(HISTORY_INSERT)
                 .bind(format!("order:{id}"))
                 .bind(actor)
@@ -806,6 +826,7 @@ impl Store {
             if !filed {
                 return Err(StoreError::NotOnRecord(subject_number.to_owned()));
             }
+            let mut tx = pool.begin().await?;
             let r = sqlx::query(
                 "INSERT INTO rectifications (subject_number, reason, deadline, state, created_by, created_at) \
                  VALUES ($1, $2, $3, 'open', $4, $5) RETURNING id, subject_number, reason, deadline, state, created_by, created_at",
@@ -815,9 +836,18 @@ impl Store {
             .bind(deadline)
             .bind(actor)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await?;
-            rectification_from_row(&r)
+            let notice = rectification_from_row(&r)?;
+            let account = subject_account!(tx, subject_number);
+            let data = serde_json::json!({
+                "rectification": notice.id, "subject_number": subject_number, "reason": reason,
+                "deadline": deadline.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            })
+            .to_string();
+            emit_event_in!(tx, "rectification.notified", &account, None::<i64>, &data, now);
+            tx.commit().await?;
+            Ok(notice)
         })
     }
 
@@ -927,6 +957,12 @@ impl Store {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
+                    let account = subject_account!(tx, &subject);
+                    let data = serde_json::json!({
+                        "rectification": id, "subject_number": subject, "access": "cancelled",
+                    })
+                    .to_string();
+                    emit_event_in!(tx, "rectification.overdue", &account, None::<i64>, &data, now);
                     tx.commit().await?;
                     true
                 }

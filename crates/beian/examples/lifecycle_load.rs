@@ -7,8 +7,9 @@
 //!
 //! Arguments: base URL, the server's database URL (to create the staff accounts and the product),
 //! concurrent clients, seconds. Each lifecycle is an individual filing in Beijing (no SMS step):
-//! create, submit, pass, complete verification, submit to the administration, approve — six
-//! requests, each running the rules where the workflow needs them. The figures are whole
+//! create, submit, pass, four documents uploaded (a 64 × 48 PNG each, decoded and re-encoded by
+//! the server) and accepted, submit to the administration, approve — fourteen requests, each
+//! running the rules where the workflow needs them. The figures are whole
 //! lifecycles completed per second and the submit request's latency percentiles.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,6 +18,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const APPLICATION: &str = include_str!("../../../examples/check/valid-individual-beijing.json");
+/// The documents a Beijing individual's order needs.
+const KINDS: [&str; 4] = [
+    "subject_credential",
+    "website_admin_credential",
+    "face_photo",
+    "authenticity_statement",
+];
+
+/// A 64 × 48 PNG, as a scanner's small output would be.
+fn png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, 0x80]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
 
 async fn token(client: &reqwest::Client, base: &str, login: &str) -> String {
     let _ = client
@@ -89,6 +107,7 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let submit_latencies = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let serial = Arc::new(AtomicU64::new(0));
+    let png: Arc<[u8]> = png().into();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -105,6 +124,7 @@ async fn main() {
             submit_latencies.clone(),
             serial.clone(),
         );
+        let png = png.clone();
         tasks.push(tokio::spawn(async move {
             let applicant = token(&client, &base, &format!("load-applicant-{c}")).await;
             let doc: serde_json::Value = serde_json::from_str(APPLICATION).unwrap();
@@ -175,9 +195,48 @@ async fn main() {
                     if !r.status().is_success() {
                         return None;
                     }
+                    let r = client
+                        .post(format!("{base}/api/v1/orders/{oid}/pass"))
+                        .bearer_auth(&reviewer)
+                        .send()
+                        .await
+                        .ok()?;
+                    if !r.status().is_success() {
+                        return None;
+                    }
+                    // Verification: each document uploaded and accepted; the last acceptance
+                    // moves the order on.
+                    for kind in KINDS {
+                        let form = reqwest::multipart::Form::new().text("kind", kind).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(png.to_vec()).file_name("scan.png"),
+                        );
+                        let r = client
+                            .post(format!("{base}/api/v1/orders/{oid}/documents"))
+                            .bearer_auth(&applicant)
+                            .multipart(form)
+                            .send()
+                            .await
+                            .ok()?;
+                        if !r.status().is_success() {
+                            return None;
+                        }
+                        let d: serde_json::Value = r.json().await.ok()?;
+                        let r = client
+                            .post(format!(
+                                "{base}/api/v1/orders/{oid}/documents/{}/review",
+                                d["id"]
+                            ))
+                            .bearer_auth(&reviewer)
+                            .body(r#"{"decision":"accept"}"#)
+                            .send()
+                            .await
+                            .ok()?;
+                        if !r.status().is_success() {
+                            return None;
+                        }
+                    }
                     for (step, token) in [
-                        ("pass", &reviewer),
-                        ("complete-verification", &reviewer),
                         ("submit-to-administration", &reviewer),
                         ("approve", &administration),
                     ] {

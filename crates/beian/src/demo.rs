@@ -64,7 +64,11 @@ pub async fn seed(store: &Store) -> Result<()> {
             tokio::task::spawn_blocking(move || beian_server::auth::hash_password(&password))
                 .await?
                 .map_err(|e| anyhow::anyhow!("hashing a demo password: {e}"))?;
-        let account = store.create_account(login, &hash, role, name, now).await?;
+        // Reserved example domain (RFC 2606): mail to it goes nowhere real.
+        let email = format!("{login}@example.com");
+        let account = store
+            .create_account(login, &hash, role, name, &email, now)
+            .await?;
         ids.push((login, account.id));
     }
     for (login, example) in EXAMPLES {

@@ -79,6 +79,13 @@ struct DemoArgs {
     /// The demo database (seeded once).
     #[arg(long, env = "BEIAN_DATABASE", default_value = "sqlite://beian-demo.db")]
     database: String,
+    /// Where the demo's uploaded documents are stored.
+    #[arg(
+        long,
+        env = "BEIAN_DOCUMENTS_DIR",
+        default_value = "beian-demo-documents"
+    )]
+    documents_dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -114,6 +121,25 @@ struct ServeArgs {
     /// supervisor's token is needed).
     #[arg(long, env = "BEIAN_GATE_TOKEN", hide_env_values = true)]
     gate_token: Option<String>,
+    /// Where uploaded documents are stored, outside the database [default: beian-documents].
+    #[arg(long, env = "BEIAN_DOCUMENTS_DIR")]
+    documents_dir: Option<PathBuf>,
+    /// SMTP server for e-mail notifications: `smtp://host:port` (plain, a local relay),
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`; without it notifications
+    /// go to the log.
+    #[arg(long, env = "BEIAN_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of e-mail notifications [default: "beian <beian@localhost>"].
+    #[arg(long, env = "BEIAN_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Milliseconds between delivery rounds for retries (new events are delivered at once);
+    /// 0 turns delivery off [default: 1000].
+    #[arg(long, env = "BEIAN_DISPATCH_INTERVAL_MS")]
+    dispatch_interval_ms: Option<u64>,
+    /// The first retry delay of a failed delivery in milliseconds, doubled per attempt up to an
+    /// hour [default: 5000].
+    #[arg(long, env = "BEIAN_RETRY_BASE_MS")]
+    retry_base_ms: Option<u64>,
 }
 
 /// The configuration file's keys (unknown keys are an error: a typo must not pass silently).
@@ -128,6 +154,11 @@ struct FileConfig {
     gate_token: Option<String>,
     sqlite_synchronous: Option<String>,
     jobs_interval: Option<u64>,
+    documents_dir: Option<PathBuf>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    dispatch_interval_ms: Option<u64>,
+    retry_base_ms: Option<u64>,
 }
 
 /// The server's settings after flags, environment, file and defaults, in that order.
@@ -140,6 +171,11 @@ struct Settings {
     gate_token: Option<String>,
     durability: beian_store::SqliteDurability,
     jobs_interval: u64,
+    documents_dir: PathBuf,
+    smtp_url: Option<String>,
+    mail_from: String,
+    dispatch_interval_ms: u64,
+    retry_base_ms: u64,
 }
 
 fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
@@ -173,6 +209,22 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .unwrap_or_else(|| beian_server::DEFAULT_PROVIDER.into()),
         gate_token: args.gate_token.clone().or(file.gate_token),
         jobs_interval: args.jobs_interval.or(file.jobs_interval).unwrap_or(60),
+        documents_dir: args
+            .documents_dir
+            .clone()
+            .or(file.documents_dir)
+            .unwrap_or_else(|| PathBuf::from("beian-documents")),
+        smtp_url: args.smtp_url.clone().or(file.smtp_url),
+        mail_from: args
+            .mail_from
+            .clone()
+            .or(file.mail_from)
+            .unwrap_or_else(|| "beian <beian@localhost>".into()),
+        dispatch_interval_ms: args
+            .dispatch_interval_ms
+            .or(file.dispatch_interval_ms)
+            .unwrap_or(1000),
+        retry_base_ms: args.retry_base_ms.or(file.retry_base_ms).unwrap_or(5000),
         durability: match args.sqlite_synchronous.clone().or(file.sqlite_synchronous) {
             None => beian_store::SqliteDurability::default(),
             Some(s) => beian_store::SqliteDurability::parse(&s).ok_or_else(|| {
@@ -295,6 +347,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     state.query_burst = settings.query_burst;
     state.set_provider(settings.provider);
     state.gate_token = settings.gate_token;
+    state
+        .set_documents_dir(&settings.documents_dir)
+        .with_context(|| format!("documents directory {}", settings.documents_dir.display()))?;
+    if let Some(url) = &settings.smtp_url {
+        state.mailer = std::sync::Arc::new(
+            beian_notify::Mailer::smtp(url, &settings.mail_from)
+                .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?,
+        );
+    }
+    state.backoff.base = std::time::Duration::from_millis(settings.retry_base_ms.max(1));
+    // Files a crash left without a row (older than ten minutes: not an upload in flight).
+    match beian_server::documents::sweep_orphans(&state, std::time::Duration::from_secs(600)).await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "removed document files no order names"),
+        Err(e) => tracing::warn!(error = %e, "sweeping document files"),
+    }
+    beian_server::events::spawn_dispatcher(
+        state.clone(),
+        std::time::Duration::from_millis(settings.dispatch_interval_ms),
+    );
     beian_server::record::spawn_jobs(
         state.clone(),
         std::time::Duration::from_secs(settings.jobs_interval),
@@ -333,6 +406,11 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         gate_token: None,
         sqlite_synchronous: None,
         jobs_interval: None,
+        documents_dir: Some(args.documents_dir),
+        smtp_url: None,
+        mail_from: None,
+        dispatch_interval_ms: None,
+        retry_base_ms: None,
     })
     .await
 }

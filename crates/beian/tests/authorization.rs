@@ -170,6 +170,8 @@ async fn every_route(kind: &str) {
                 .replace("{id}", &id)
                 .replace("{instance}", "i-owner")
                 .replace("{domain}", "yunfan.cn")
+                .replace("{doc}", "1")
+                .replace("{seq}", "1")
                 .replace("{action}", action);
             for (method, _) in item.as_object().unwrap() {
                 let method = match method.as_str() {

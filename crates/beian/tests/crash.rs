@@ -10,6 +10,11 @@ use std::sync::{Arc, Mutex};
 
 fn start(database: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        // Uploaded documents of these servers go to the temporary directory, not the crate.
+        .env(
+            "BEIAN_DOCUMENTS_DIR",
+            std::env::temp_dir().join("beian-test-documents"),
+        )
         .args([
             "serve",
             "--listen",

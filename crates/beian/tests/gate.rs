@@ -26,6 +26,11 @@ impl Drop for Gate {
 
 fn beian() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_beian"));
+    // Uploaded documents of these servers go to the temporary directory, not the crate.
+    c.env(
+        "BEIAN_DOCUMENTS_DIR",
+        std::env::temp_dir().join("beian-test-documents"),
+    );
     c.env("BEIAN_LOG", "warn");
     c
 }

@@ -520,13 +520,19 @@ async fn exercise_orders(server: &Server, database: &str) {
         .await
         .unwrap();
     assert_eq!(r["state"], "verification");
-    let r: serde_json::Value = post("complete-verification", &carol)
-        .send()
-        .await
+    // Nothing uploaded yet: verification cannot complete, and the refusal says what is missing.
+    let r = post("complete-verification", &carol).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let detail = r.json::<serde_json::Value>().await.unwrap()["detail"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .to_owned();
+    assert!(detail.contains("face photo"), "{detail}");
+    let api = common::Api {
+        client: client.clone(),
+        base: base.to_owned(),
+    };
+    let r = api.verify_all(second_id, &alice, &carol).await;
     assert_eq!(r["state"], "ready_for_administration");
     let r: serde_json::Value = post("submit-to-administration", &carol)
         .send()
@@ -842,6 +848,11 @@ async fn serves_on_postgres() {
 #[test]
 fn a_bad_database_url_is_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_beian"))
+        // Uploaded documents of these servers go to the temporary directory, not the crate.
+        .env(
+            "BEIAN_DOCUMENTS_DIR",
+            std::env::temp_dir().join("beian-test-documents"),
+        )
         .args(["migrate", "--database", "mysql://nope"])
         .output()
         .unwrap();
@@ -851,6 +862,11 @@ fn a_bad_database_url_is_a_clear_error() {
 
 fn spawn_demo(database: &str) -> (Server, Vec<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        // Uploaded documents of these servers go to the temporary directory, not the crate.
+        .env(
+            "BEIAN_DOCUMENTS_DIR",
+            std::env::temp_dir().join("beian-test-documents"),
+        )
         .args(["demo", "--listen", "127.0.0.1:0", "--database", database])
         .env("BEIAN_LOG", "warn")
         .stdout(Stdio::piped())
@@ -973,6 +989,11 @@ async fn login_is_rate_limited_per_client() {
     let dir = std::env::temp_dir().join(format!("beian-limit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        // Uploaded documents of these servers go to the temporary directory, not the crate.
+        .env(
+            "BEIAN_DOCUMENTS_DIR",
+            std::env::temp_dir().join("beian-test-documents"),
+        )
         .args([
             "serve",
             "--listen",
@@ -1027,6 +1048,11 @@ fn a_configuration_file_is_read_and_checked() {
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "listen = \"127.0.0.1:0\"\nlogin_brust = 3\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_beian"))
+        // Uploaded documents of these servers go to the temporary directory, not the crate.
+        .env(
+            "BEIAN_DOCUMENTS_DIR",
+            std::env::temp_dir().join("beian-test-documents"),
+        )
         .args(["serve", "--config", bad.to_str().unwrap()])
         .output()
         .unwrap();
@@ -1048,6 +1074,11 @@ fn a_configuration_file_is_read_and_checked() {
     )
     .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        // Uploaded documents of these servers go to the temporary directory, not the crate.
+        .env(
+            "BEIAN_DOCUMENTS_DIR",
+            std::env::temp_dir().join("beian-test-documents"),
+        )
         .args(["serve", "--config", good.to_str().unwrap()])
         .env("BEIAN_LOG", "warn")
         .env_remove("BEIAN_DATABASE")

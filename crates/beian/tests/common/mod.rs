@@ -20,11 +20,31 @@ impl Drop for Server {
     }
 }
 
-/// Start `beian serve` on `database` with extra flags; returns once it listens.
+/// A fresh directory under the system's temporary directory.
+pub fn temp_dir(what: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "beian-{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Start `beian serve` on `database` with extra flags; returns once it listens. Documents go to
+/// a fresh temporary directory unless `--documents-dir` is given.
 pub fn spawn_server(database: &str, extra: &[&str]) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_beian"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-        .args(extra)
+        .args(extra);
+    if !extra.contains(&"--documents-dir") {
+        command.arg("--documents-dir").arg(temp_dir("documents"));
+    }
+    let child = command
         .env("BEIAN_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -193,5 +213,114 @@ impl Api {
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
         self.call(reqwest::Method::POST, path, token, body).await
+    }
+}
+
+/// A small real image in `format` (`png`, `jpeg`, `gif`): the server decodes and re-encodes it.
+pub fn image(format: &str, width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 5) as u8, 0x80])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    let f = match format {
+        "jpeg" => image::ImageFormat::Jpeg,
+        "gif" => image::ImageFormat::Gif,
+        _ => image::ImageFormat::Png,
+    };
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, f)
+        .unwrap();
+    out.into_inner()
+}
+
+impl Api {
+    /// Upload `bytes` as `file_name` for the slot (`kind`, `website`, `category`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload(
+        &self,
+        order: i64,
+        token: &str,
+        kind: &str,
+        website: Option<i64>,
+        category: Option<&str>,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let mut form = reqwest::multipart::Form::new().text("kind", kind.to_owned());
+        if let Some(w) = website {
+            form = form.text("website", w.to_string());
+        }
+        if let Some(c) = category {
+            form = form.text("category", c.to_owned());
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+        let r = self
+            .client
+            .post(format!("{}/api/v1/orders/{order}/documents", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// Upload every document an order in verification still needs and accept each, as its
+    /// applicant and a reviewer would; returns the order afterwards (moved on by the last
+    /// acceptance).
+    pub async fn verify_all(
+        &self,
+        order: i64,
+        applicant: &str,
+        reviewer: &str,
+    ) -> serde_json::Value {
+        let (status, v) = self
+            .get(
+                &format!("/api/v1/orders/{order}/documents"),
+                Some(applicant),
+            )
+            .await;
+        assert_eq!(status, 200, "{v:#}");
+        let png = image("png", 16, 12);
+        for slot in v["required"].as_array().unwrap() {
+            if slot["status"] == "accepted" {
+                continue;
+            }
+            let website = slot["website"].as_i64().filter(|w| *w >= 0);
+            let category = slot["category"].as_str().filter(|c| !c.is_empty());
+            let (status, d) = self
+                .upload(
+                    order,
+                    applicant,
+                    slot["kind"].as_str().unwrap(),
+                    website,
+                    category,
+                    "scan.png",
+                    png.clone(),
+                )
+                .await;
+            assert_eq!(status, 201, "{d:#}");
+            let (status, r) = self
+                .post(
+                    &format!("/api/v1/orders/{order}/documents/{}/review", d["id"]),
+                    Some(reviewer),
+                    Some(serde_json::json!({"decision": "accept"})),
+                )
+                .await;
+            assert_eq!(status, 200, "{r:#}");
+        }
+        let (status, o) = self
+            .get(&format!("/api/v1/orders/{order}"), Some(applicant))
+            .await;
+        assert_eq!(status, 200, "{o:#}");
+        o
     }
 }
