@@ -218,23 +218,6 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
         .map(|h| h.to_string())
 }
 
-/// A plausible mailbox: one `@`, a local part, a dotted domain, no spaces or angle brackets, at
-/// most 254 characters (RFC 5321's path limit). Delivery is the real test.
-fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else {
-        return false;
-    };
-    e.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !e
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
-}
-
 /// Check a login and a password; the problem names the field and the fix, in both languages.
 fn validate(r: &Registration) -> Result<(), Problem> {
     let login = r.login.trim();
@@ -251,7 +234,7 @@ fn validate(r: &Registration) -> Result<(), Problem> {
         ));
     }
     let email = r.email.trim();
-    if !email.is_empty() && !valid_email(email) {
+    if !email.is_empty() && !beian_rules::validate::email_valid(email) {
         return Err(problem(
             422,
             "邮箱地址无效 / Invalid e-mail address",

@@ -866,14 +866,7 @@ pub async fn request_backdrop(
         );
     }
     let mobile = body.mobile.trim();
-    let mobile_ok = mobile.len() == 11
-        && mobile.starts_with('1')
-        && mobile.bytes().all(|b| b.is_ascii_digit())
-        && mobile
-            .as_bytes()
-            .get(1)
-            .is_some_and(|b| (b'3'..=b'9').contains(b));
-    if !mobile_ok {
+    if !beian_rules::validate::mobile_format(mobile) {
         return problem(
             422,
             "手机号码无效 / Invalid mobile number",

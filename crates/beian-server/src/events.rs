@@ -29,7 +29,7 @@ pub const EVENTS_MAX_WAIT: Duration = Duration::from_secs(30);
 /// How long a claimed delivery is reserved for the instance attempting it.
 const LEASE: time::Duration = time::Duration::seconds(60);
 /// Deliveries claimed per dispatcher round.
-const BATCH: i64 = 32;
+const BATCH: i64 = 64;
 
 /// An event as applicants and webhooks see it.
 #[derive(Debug, Serialize)]
@@ -345,6 +345,7 @@ pub async fn dispatch_once(
             (d, outcome)
         });
     }
+    let mut delivered = Vec::new();
     while let Some(joined) = attempts.join_next().await {
         let (d, outcome) = joined.map_err(|e| e.to_string())?;
         let store = &state.store;
@@ -352,9 +353,8 @@ pub async fn dispatch_once(
             Ok(()) => {
                 report.delivered += 1;
                 metrics::counter!("beian_deliveries_total", "target" => d.target.clone(), "outcome" => "delivered").increment(1);
-                store
-                    .delivery_succeeded(d.id, OffsetDateTime::now_utc())
-                    .await
+                delivered.push(d.id);
+                Ok(())
             }
             Err(error) => {
                 let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
@@ -376,6 +376,11 @@ pub async fn dispatch_once(
         };
         result.map_err(|e| e.to_string())?;
     }
+    state
+        .store
+        .deliveries_succeeded(&delivered, OffsetDateTime::now_utc())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(report)
 }
 
@@ -421,6 +426,11 @@ async fn notify(state: &AppState, event: &EventRow) -> Result<(), String> {
     let Ok(account) = event.account.parse::<i64>() else {
         return Ok(());
     };
+    if !state.mailer.is_smtp() {
+        // Nothing personal in the log: the event, not the address or the text.
+        tracing::info!(event = event.seq, kind = %event.kind, order = ?event.order_id, "notification (no SMTP server configured)");
+        return Ok(());
+    }
     let to = state
         .store
         .account_email(account)
@@ -428,9 +438,8 @@ async fn notify(state: &AppState, event: &EventRow) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
     let (subject, text) = message(event);
-    if to.is_empty() || !state.mailer.is_smtp() {
-        // Nothing personal in the log: the event, not the address or the text.
-        tracing::info!(event = event.seq, kind = %event.kind, order = ?event.order_id, "notification (no e-mail sent)");
+    if to.is_empty() {
+        tracing::info!(event = event.seq, kind = %event.kind, order = ?event.order_id, "notification (the account gave no e-mail address)");
         return Ok(());
     }
     state

@@ -175,14 +175,28 @@ impl Store {
         })
     }
 
-    /// The delivery arrived.
-    pub async fn delivery_succeeded(&self, id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
+    /// These deliveries arrived (one statement for a dispatcher round).
+    pub async fn deliveries_succeeded(
+        &self,
+        ids: &[i64],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list = (0..ids.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE deliveries SET delivered_at = $1, claimed_until = NULL, last_error = '' WHERE id IN ({list})"
+        );
         on_write!(self, pool => {
-            sqlx::query("UPDATE deliveries SET delivered_at = $2, claimed_until = NULL, last_error = '' WHERE id = $1")
-                .bind(id)
-                .bind(now)
-                .execute(pool)
-                .await?;
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(pool).await?;
             Ok(())
         })
     }

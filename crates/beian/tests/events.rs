@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use beian_notify::testing::{SmtpReceiver, WebhookReceiver};
-use common::{Api, Database, example, spawn_server};
+use common::{Api, Database, beijing_individual, spawn_server};
 use serde_json::{Value, json};
 
 /// An applicant with an order in `provider_review` (a Beijing individual), and the staff.
@@ -53,26 +53,10 @@ impl Desk {
     /// A submitted order (one `order.state_changed` event: draft → provider_review).
     async fn submitted_order(&self, instance: &str, credential_seed: u32) -> i64 {
         let api = &self.api;
-        let (status, body) = api
-            .post(
-                "/api/v1/products",
-                Some(&self.supervisor),
-                Some(json!({"instance_id": instance, "owner": "lihua", "kind": "ecs", "region": "mainland",
-                            "billing": "subscription", "expires": "2099-01-01", "public_bandwidth": true})),
-            )
+        let sn = api
+            .service_number(&self.supervisor, "lihua", &self.applicant, instance)
             .await;
-        assert_eq!(status, 201, "{body:#}");
-        let (status, sn) = api
-            .post(
-                &format!("/api/v1/products/{instance}/service-numbers"),
-                Some(&self.applicant),
-                None,
-            )
-            .await;
-        assert_eq!(status, 201, "{sn:#}");
-        let mut app = example("valid-individual-beijing.json")["application"].take();
-        app.as_object_mut().unwrap().remove("filing_type");
-        app["websites"][0]["service_number"] = sn["service_number"].clone();
+        let mut app = beijing_individual(&sn);
         if credential_seed > 0 {
             let id = resident_id(credential_seed);
             for p in [

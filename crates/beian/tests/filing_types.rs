@@ -610,7 +610,12 @@ async fn every_filing_type(kind: &str) {
         errors_of(&o).contains(&"CREDENTIAL_ORDER_IN_PROGRESS".into()),
         "{o:#}"
     );
-    // Expiry: 45 days after the first submission, an order not approved expires.
+    // Expiry: 45 days after the first submission, an order not approved expires (not before).
+    let jobs = beian_server::record::run_due(&w.state, now + time::Duration::days(44))
+        .await
+        .unwrap();
+    assert!(!jobs.expired.contains(&a), "{jobs:?}");
+    assert_eq!(w.order(a, &yunfan).await["state"], "provider_review");
     let jobs = beian_server::record::run_due(&w.state, now + time::Duration::days(46))
         .await
         .unwrap();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Api, Database, example, image, spawn_server, temp_dir};
+use common::{Api, Database, beijing_individual, image, spawn_server, temp_dir};
 use serde_json::{Value, json};
 
 struct Setup {
@@ -33,26 +33,10 @@ impl Setup {
     /// An individual's Beijing order, submitted and passed: in `verification`.
     async fn order_in_verification(&self, instance: &str) -> i64 {
         let api = &self.api;
-        let (status, body) = api
-            .post(
-                "/api/v1/products",
-                Some(&self.supervisor),
-                Some(json!({"instance_id": instance, "owner": "lihua", "kind": "ecs", "region": "mainland",
-                            "billing": "subscription", "expires": "2099-01-01", "public_bandwidth": true})),
-            )
+        let sn = api
+            .service_number(&self.supervisor, "lihua", &self.applicant, instance)
             .await;
-        assert_eq!(status, 201, "{body:#}");
-        let (status, sn) = api
-            .post(
-                &format!("/api/v1/products/{instance}/service-numbers"),
-                Some(&self.applicant),
-                None,
-            )
-            .await;
-        assert_eq!(status, 201, "{sn:#}");
-        let mut app = example("valid-individual-beijing.json")["application"].take();
-        app.as_object_mut().unwrap().remove("filing_type");
-        app["websites"][0]["service_number"] = sn["service_number"].clone();
+        let app = beijing_individual(&sn);
         let (status, order) = api
             .post(
                 "/api/v1/orders",

@@ -233,7 +233,44 @@ pub fn image(format: &str, width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A Beijing individual's application (no SMS step) naming `service_number`.
+pub fn beijing_individual(service_number: &serde_json::Value) -> serde_json::Value {
+    let mut app = example("valid-individual-beijing.json")["application"].take();
+    app.as_object_mut().unwrap().remove("filing_type");
+    app["websites"][0]["service_number"] = service_number.clone();
+    app
+}
+
 impl Api {
+    /// Register instance `instance` for `owner` (as a supervisor) and apply for one service
+    /// number on it (as the owner); returns the number.
+    pub async fn service_number(
+        &self,
+        supervisor: &str,
+        owner: &str,
+        owner_token: &str,
+        instance: &str,
+    ) -> serde_json::Value {
+        let (status, body) = self
+            .post(
+                "/api/v1/products",
+                Some(supervisor),
+                Some(serde_json::json!({"instance_id": instance, "owner": owner, "kind": "ecs", "region": "mainland",
+                            "billing": "subscription", "expires": "2099-01-01", "public_bandwidth": true})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body:#}");
+        let (status, sn) = self
+            .post(
+                &format!("/api/v1/products/{instance}/service-numbers"),
+                Some(owner_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{sn:#}");
+        sn["service_number"].clone()
+    }
+
     /// Upload `bytes` as `file_name` for the slot (`kind`, `website`, `category`).
     #[allow(clippy::too_many_arguments)]
     pub async fn upload(
