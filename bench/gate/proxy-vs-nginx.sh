@@ -41,6 +41,11 @@ for port in 8081 8082; do
     [ "$a" = 200 ] && [ "$d" = 403 ]
 done
 
+# Warm both up first (connection pools, page faults, caches), so that neither pays it in a round.
+for port in 8081 8082; do
+    wrk -t2 -c"$conns" -d5s -s "$here/rotate.lua" "http://127.0.0.1:$port/" > /dev/null
+done
+
 for round in $(seq 1 "$rounds"); do
     for target_name in gate nginx; do
         port=8081; [ "$target_name" = nginx ] && port=8082
