@@ -72,6 +72,9 @@ pub enum RequiredDocument {
     WebsiteAdminCredential { website: usize },
     /// A website administrator's face photo against the provider's backdrop (幕布照).
     FacePhoto { website: usize },
+    /// Where the administration verifies in its own app instead (Shanghai): the screenshot of
+    /// the website administrator's completed verification there (管局APP核验).
+    AppVerification { website: usize },
     /// The authenticity statement (核验单), one per order.
     AuthenticityStatement { variant: StatementVariant },
     /// A letter of authorisation from the legal representative.
@@ -93,6 +96,7 @@ impl RequiredDocument {
             RequiredDocument::SubjectAdminCredential => "subject_admin_credential",
             RequiredDocument::WebsiteAdminCredential { .. } => "website_admin_credential",
             RequiredDocument::FacePhoto { .. } => "face_photo",
+            RequiredDocument::AppVerification { .. } => "app_verification",
             RequiredDocument::AuthenticityStatement { .. } => "authenticity_statement",
             RequiredDocument::AuthorisationLetter { .. } => "authorisation_letter",
             RequiredDocument::DomainCertificate { .. } => "domain_certificate",
@@ -105,6 +109,7 @@ impl RequiredDocument {
         match self {
             RequiredDocument::WebsiteAdminCredential { website }
             | RequiredDocument::FacePhoto { website }
+            | RequiredDocument::AppVerification { website }
             | RequiredDocument::AuthorisationLetter { website }
             | RequiredDocument::DomainCertificate { website }
             | RequiredDocument::PreapprovalDocument { website, .. } => Some(*website),
@@ -1775,7 +1780,11 @@ fn required_documents(
         .map(norm_name);
     for (i, w) in app.websites.iter().flatten().enumerate() {
         out.push(RequiredDocument::WebsiteAdminCredential { website: i });
-        out.push(RequiredDocument::FacePhoto { website: i });
+        if province.is_some_and(|p| rules.app_verification.contains(p)) {
+            out.push(RequiredDocument::AppVerification { website: i });
+        } else {
+            out.push(RequiredDocument::FacePhoto { website: i });
+        }
         if organisation
             && let (Some(a), Some(rep)) = (
                 w.admin.as_ref().and_then(|a| a.name.as_deref()),
@@ -1827,6 +1836,7 @@ fn document_names(d: &RequiredDocument, app: &Application) -> (String, String) {
         RequiredDocument::SubjectAdminCredential => ("主体负责人证件照片".into(), "the subject administrator's credential".into()),
         RequiredDocument::WebsiteAdminCredential { .. } => ("网站负责人证件照片".into(), "each website administrator's credential".into()),
         RequiredDocument::FacePhoto { .. } => ("网站负责人幕布核验照片".into(), "each website administrator's face photo against the backdrop".into()),
+        RequiredDocument::AppVerification { .. } => ("网站负责人在管局APP完成核验的截图".into(), "each website administrator's verification in the administration's app (a screenshot)".into()),
         RequiredDocument::AuthenticityStatement { variant } => match variant {
             StatementVariant::Seal => ("网站备案信息真实性核验单（加盖公章）".into(), "the authenticity statement, with the official seal".into()),
             StatementVariant::Fingerprint => ("真实性核验单（本人签字并按手印）".into(), "the authenticity statement, signed and fingerprinted".into()),

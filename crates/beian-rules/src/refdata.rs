@@ -159,6 +159,9 @@ pub struct ProvinceRules {
     /// Provinces whose orders always need the three mailed originals of the authenticity
     /// statement (a reviewer may also ask for them on any order).
     pub mailed_statement: ProvinceSet,
+    /// Provinces whose administration verifies website administrators in its own app instead
+    /// of the provider's face photo.
+    pub app_verification: ProvinceSet,
 }
 
 impl ProvinceRules {
@@ -637,6 +640,8 @@ struct RawDocuments {
     authorisation_letter: Vec<String>,
     #[serde(default)]
     mailed_statement: Vec<String>,
+    #[serde(default)]
+    app_verification: Vec<String>,
 }
 
 fn parse_province_rules(text: &str, known: &HashSet<u8>) -> Result<ProvinceRules, DataError> {
@@ -756,6 +761,7 @@ fn parse_province_rules(text: &str, known: &HashSet<u8>) -> Result<ProvinceRules
         domain_certificate: set(&raw.documents.domain_certificate)?,
         authorisation_letter: set(&raw.documents.authorisation_letter)?,
         mailed_statement: set(&raw.documents.mailed_statement)?,
+        app_verification: set(&raw.documents.app_verification)?,
     })
 }
 

@@ -1582,6 +1582,20 @@ fn documents_required_once_and_by_subject() {
     // Even an empty application gets it exactly once.
     let r = run(&json!({"application": {}}));
     assert_eq!(r.of(RuleId::DocumentsRequired).count(), 1);
+    // Shanghai verifies the website administrator in its own app instead of the face photo.
+    let face = |v: &Value| {
+        let m = run(v)
+            .of(RuleId::DocumentsRequired)
+            .next()
+            .unwrap()
+            .message_zh
+            .clone();
+        (m.contains("幕布"), m.contains("管局APP"))
+    };
+    assert_eq!(face(&person()), (true, false));
+    let mut v = person();
+    set(&mut v, "/application/region/province", json!("31"));
+    assert_eq!(face(&v), (false, true));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1029,7 +1029,7 @@ pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
                 "responses": {"200": {"description": "verification status"}, "401": problem, "404": problem}},
             "post": {"summary": "Upload one document (the order's applicant, in verification): multipart/form-data with kind, website (per-website kinds, from 0), category (preapproval documents) and file (JPG, PNG or GIF by content, ≤ 4 MB; decoded with pixel limits and re-encoded)", "security": bearer,
                 "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "required": ["kind", "file"], "properties": {
-                    "kind": {"type": "string", "enum": ["subject_credential", "subject_admin_credential", "website_admin_credential", "face_photo", "authenticity_statement", "authorisation_letter", "domain_certificate", "preapproval_document"]},
+                    "kind": {"type": "string", "enum": ["subject_credential", "subject_admin_credential", "website_admin_credential", "face_photo", "app_verification", "authenticity_statement", "authorisation_letter", "domain_certificate", "preapproval_document"]},
                     "website": {"type": "integer"}, "category": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}}},
                 "responses": {"201": {"description": "the stored document"}, "401": problem, "403": problem, "404": problem, "409": problem, "413": problem, "422": problem}}
         },
