@@ -274,6 +274,13 @@ fn staff_only(caller: &Caller) -> Result<(), Response> {
     }
 }
 
+/// The order if the caller is staff (others: 404 for an order they cannot see, else 403).
+async fn staff_order(state: &AppState, caller: &Caller, id: i64) -> Result<OrderRow, Response> {
+    let o = visible(state, caller, id).await?;
+    staff_only(caller)?;
+    Ok(o)
+}
+
 /// The order if the caller owns it (applicants act only on their own orders; staff get 403).
 async fn owned(state: &AppState, caller: &Caller, id: i64) -> Result<OrderRow, Response> {
     let o = visible(state, caller, id).await?;
@@ -768,10 +775,7 @@ pub async fn review(
     Path((id, doc)): Path<(i64, i64)>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = visible(&state, &caller, id).await {
-        return r;
-    }
-    if let Err(r) = staff_only(&caller) {
+    if let Err(r) = staff_order(&state, &caller, id).await {
         return r;
     }
     let body: ReviewBody = match crate::parse_body(&body) {
@@ -929,13 +933,10 @@ pub async fn backdrop_shipped(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Response {
-    let o = match visible(&state, &caller, id).await {
+    let o = match staff_order(&state, &caller, id).await {
         Ok(o) => o,
         Err(r) => return r,
     };
-    if let Err(r) = staff_only(&caller) {
-        return r;
-    }
     let body: ShippedBody = match crate::parse_body(&body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -972,13 +973,10 @@ pub async fn require_statements(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Response {
-    let o = match visible(&state, &caller, id).await {
+    let o = match staff_order(&state, &caller, id).await {
         Ok(o) => o,
         Err(r) => return r,
     };
-    if let Err(r) = staff_only(&caller) {
-        return r;
-    }
     match state.store.require_statements(id).await {
         Ok(true) => verification_view(&state, &caller, &o).await,
         Ok(false) => store_problem(StoreError::NotInVerification(id)),
@@ -992,10 +990,7 @@ pub async fn statements_received(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Err(r) = visible(&state, &caller, id).await {
-        return r;
-    }
-    if let Err(r) = staff_only(&caller) {
+    if let Err(r) = staff_order(&state, &caller, id).await {
         return r;
     }
     let actor = format!("account:{}", caller.account.id);
