@@ -618,3 +618,74 @@ async fn verification_waits_for_documents_sqlite() {
 async fn verification_waits_for_documents_postgres() {
     verification_waits_for_documents("postgres").await;
 }
+
+/// A crash between writing a file and recording it leaves a file no row names: the next start
+/// removes it once it is ten minutes old (younger ones may be an upload in flight on another
+/// instance), and never a file a document row names.
+#[tokio::test]
+async fn files_without_a_row_are_swept_at_start() {
+    let db = Database::new("sqlite", "sweep").await;
+    let dir = temp_dir("sweep");
+    let dir_arg = dir.display().to_string();
+    let flags = ["--login-burst", "1000", "--documents-dir", dir_arg.as_str()];
+    let server = spawn_server(&db.url, &flags);
+    let s = Setup::new(Api::new(&server), &db).await;
+    let id = s.order_in_verification("i-sweep").await;
+    let (status, kept) = s
+        .api
+        .upload(
+            id,
+            &s.applicant,
+            "face_photo",
+            Some(0),
+            None,
+            "f.png",
+            image("png", 8, 8),
+        )
+        .await;
+    assert_eq!(status, 201, "{kept:#}");
+    drop(server);
+    // Age every stored file, the recorded one included, and leave two orphans.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let old_orphan = dir.join("ab").join(format!("{}.png", "ab".repeat(16)));
+    let young_orphan = dir.join("cd").join(format!("{}.png", "cd".repeat(16)));
+    for orphan in [&old_orphan, &young_orphan] {
+        std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+        std::fs::write(orphan, image("png", 4, 4)).unwrap();
+    }
+    let mut stored = Vec::new();
+    for shard in std::fs::read_dir(&dir).unwrap() {
+        for f in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            let path = f.unwrap().path();
+            if path != young_orphan {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .unwrap()
+                    .set_modified(hour_ago)
+                    .unwrap();
+            }
+            stored.push(path);
+        }
+    }
+    assert_eq!(stored.len(), 3);
+    let server = spawn_server(&db.url, &flags);
+    // The sweep runs before the server listens.
+    assert!(!old_orphan.exists(), "an old file no row names is removed");
+    assert!(
+        young_orphan.exists(),
+        "a young one may be an upload in flight"
+    );
+    let r = s
+        .api
+        .client
+        .get(format!("{}{}", server.base, kept["href"].as_str().unwrap()))
+        .bearer_auth(&s.applicant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the recorded file stays");
+    drop(server);
+    db.drop_it().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
