@@ -25,7 +25,7 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use store::{FileStore, is_stored_name};
+pub use store::{FileStore, TMP_MAX_AGE, is_stored_name};
 
 /// Image formats accepted (SPEC: jpg/png/gif by content, never by file name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use crate::ImageFormat;
 
 const TMP_SUFFIX: &str = ".tmp";
+/// A temporary file this old is a leftover of an interrupted write, not one in flight.
+pub const TMP_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Files stored outside the database under server-generated names.
 #[derive(Debug, Clone)]
@@ -22,8 +24,9 @@ pub struct FileStore {
 
 impl FileStore {
     /// Create the directory if needed; remove leftover temporary files of an interrupted write
-    /// (in the root and in the shard directories). Only one process should write to a root: a
-    /// second process opening it would remove the first one's writes in flight.
+    /// (in the root and in the shard directories) once they are [`TMP_MAX_AGE`] old, so that
+    /// several processes may share a root: a write takes milliseconds, and another process's
+    /// write in flight is never that old.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<FileStore> {
         let root = root.into();
         create_dir(&root, true)?;
@@ -181,7 +184,15 @@ fn sweep_tmp(dir: &Path) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let is_tmp = entry.file_name().to_string_lossy().ends_with(TMP_SUFFIX);
-        if is_tmp && entry.file_type()?.is_file() {
+        let stale = || {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= TMP_MAX_AGE)
+        };
+        if is_tmp && entry.file_type()?.is_file() && stale() {
             match fs::remove_file(entry.path()) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}

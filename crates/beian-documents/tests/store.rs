@@ -154,6 +154,18 @@ fn open_removes_leftover_temporary_files() {
     fs::write(&lone, b"half").unwrap();
     let at_root = dir.path().join("x.tmp");
     fs::write(&at_root, b"half").unwrap();
+    // Leftovers are old; a temp file written just now may be another process's write in flight.
+    let old = std::time::SystemTime::now() - 2 * beian_documents::TMP_MAX_AGE;
+    for f in [&interrupted, &lone, &at_root] {
+        fs::File::options()
+            .write(true)
+            .open(f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let in_flight = shard.join(format!("{}.png.tmp", "b".repeat(32)));
+    fs::write(&in_flight, b"half").unwrap();
     // Not ours: left alone.
     let unrelated = dir.path().join("README");
     fs::write(&unrelated, b"keep").unwrap();
@@ -162,6 +174,7 @@ fn open_removes_leftover_temporary_files() {
     assert!(!interrupted.exists());
     assert!(!lone.exists());
     assert!(!at_root.exists());
+    assert!(in_flight.exists());
     assert!(unrelated.exists());
     assert_eq!(store.read(&kept).unwrap(), b"kept");
     assert_eq!(store.names().unwrap(), vec![kept]);
