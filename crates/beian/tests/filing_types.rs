@@ -771,6 +771,32 @@ async fn every_filing_type(kind: &str) {
         Some("access_cancelled")
     );
     assert_eq!(w.query("domain", "yunfan.cn").await["outcome"], "filed");
+    // The subject's applicant heard of the notice and of its consequence, with the deadline.
+    let (_, feed) = api.get("/api/v1/events?limit=1000", Some(&yunfan)).await;
+    let rectification: Vec<&Value> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"].as_str().unwrap().starts_with("rectification."))
+        .collect();
+    assert_eq!(
+        rectification
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["rectification.notified", "rectification.overdue"],
+        "{feed:#}"
+    );
+    assert!(rectification[0]["data"]["deadline"].is_string());
+    let (_, feed) = api.get("/api/v1/events?limit=1000", Some(&liming)).await;
+    assert!(
+        feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["kind"].as_str().unwrap().starts_with("rectification.")),
+        "{feed:#}"
+    );
 
     // ---- revocation by the administration ------------------------------------------------------
     let (status, body) = api
