@@ -178,6 +178,28 @@ impl FeedClient {
             .map_err(|_| FeedError::Timeout)?
     }
 
+    /// `GET /api/v1/gate/in-progress`: the registrable domains of filings in progress (for the
+    /// ACME exception), each checked as a domain.
+    pub async fn in_progress(&self) -> Result<Vec<String>, FeedError> {
+        let bytes = self
+            .get(
+                "/api/v1/gate/in-progress",
+                Duration::from_secs(60),
+                64 << 20,
+            )
+            .await?;
+        #[derive(serde::Deserialize)]
+        struct InProgress {
+            domains: Vec<String>,
+        }
+        let list: InProgress =
+            serde_json::from_slice(&bytes).map_err(|e| FeedError::Http(e.to_string()))?;
+        let text = list.domains.join("\n");
+        crate::source::parse_domains(&text)
+            .map(|v| v.into_iter().map(|(d, _)| d).collect())
+            .map_err(|e| FeedError::Http(e.to_string()))
+    }
+
     /// `GET /api/v1/gate/snapshot`: the bytes (validated by decoding).
     pub async fn snapshot(&self) -> Result<(Snapshot, Bytes), FeedError> {
         let bytes = self
@@ -529,6 +551,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Keep the gate's ACME exception list equal to the filing server's filings in progress,
+/// fetched every `every`; when the server does not answer, the last list stays.
+pub async fn follow_acme(gate: Arc<Gate>, client: FeedClient, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match client.in_progress().await {
+            Ok(domains) => {
+                gate.set_acme_in_progress(domains.iter().map(String::as_str));
+                tracing::debug!(domains = domains.len(), "ACME list refreshed");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "ACME list: the filing server did not answer; keeping the last list")
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -219,7 +219,9 @@ pub struct Stats {
 pub struct Gate {
     fingerprints: set::Fingerprinter,
     view: ArcSwap<set::View>,
-    acme: Option<set::Table>,
+    /// Registrable domains whose ACME HTTP-01 challenges pass (filings in progress); none when
+    /// the exception is off. Swapped whole when the list is refreshed from the filing server.
+    acme: arc_swap::ArcSwapOption<set::Table>,
     suffixes: &'static suffix::Suffixes,
     /// Counters for `/metrics`.
     pub stats: Stats,
@@ -237,7 +239,7 @@ impl Gate {
         Gate {
             fingerprints: set::Fingerprinter::default(),
             view: ArcSwap::from_pointee(set::View::default()),
-            acme: None,
+            acme: arc_swap::ArcSwapOption::empty(),
             suffixes: suffix::Suffixes::miit(),
             stats: Stats::default(),
         }
@@ -254,13 +256,18 @@ impl Gate {
     }
 
     /// Let `/.well-known/acme-challenge/` through for these registrable domains (filings in
-    /// progress). Off unless called.
-    pub fn set_acme_in_progress<'a>(&mut self, domains: impl IntoIterator<Item = &'a str>) {
+    /// progress), replacing the previous list. Off unless called.
+    pub fn set_acme_in_progress<'a>(&self, domains: impl IntoIterator<Item = &'a str>) {
         let entries = domains
             .into_iter()
             .map(|d| set::pack(self.fingerprints.fingerprint(d), DomainState::Allow))
             .collect();
-        self.acme = Some(set::Table::build(entries));
+        self.acme.store(Some(Arc::new(set::Table::build(entries))));
+    }
+
+    /// Domains in the ACME exception list (0 when it is off).
+    pub fn acme_len(&self) -> usize {
+        self.acme.load().as_ref().map_or(0, |t| t.len())
     }
 
     /// Replace the whole set (a snapshot).
@@ -380,11 +387,16 @@ impl Gate {
                     Some(DomainState::Revoked) => Reason::Revoked,
                     _ => Reason::NotFiled,
                 };
-                match (&self.acme, path) {
-                    (Some(acme), Some(p)) if is_acme_challenge(p) && acme.get(fp).is_some() => {
-                        Decision::AllowAcme
-                    }
-                    _ => Decision::Deny(reason),
+                let acme = path.is_some_and(is_acme_challenge)
+                    && self
+                        .acme
+                        .load()
+                        .as_ref()
+                        .is_some_and(|t| t.get(fp).is_some());
+                if acme {
+                    Decision::AllowAcme
+                } else {
+                    Decision::Deny(reason)
                 }
             }
         };
@@ -439,7 +451,7 @@ mod tests {
         ));
         assert!(!is_acme_challenge(b"/.well-known/acme-challenge/a/b"));
         assert!(!is_acme_challenge(b"/admin"));
-        let mut gate = Gate::from_entries([("filed.cn", DomainState::Allow)], 1);
+        let gate = Gate::from_entries([("filed.cn", DomainState::Allow)], 1);
         gate.set_acme_in_progress(["pending.cn"]);
         let d = |h: &[u8], p: &[u8]| gate.decide_uncounted(h, Some(p)).decision;
         assert_eq!(

@@ -314,6 +314,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/gate/snapshot", get(record::gate_snapshot))
         .route("/api/v1/gate/changes", get(record::gate_changes))
+        .route("/api/v1/gate/in-progress", get(record::gate_in_progress))
         .route(
             "/api/v1/rectifications",
             post(record::open_rectification).get(record::rectifications),

@@ -534,6 +534,46 @@ impl FromRequestParts<Arc<AppState>> for GateCaller {
     }
 }
 
+/// `GET /api/v1/gate/in-progress`: the registrable domains of this provider's filings in
+/// progress (submitted, not yet decided; cancellations excluded), for gates that let ACME
+/// HTTP-01 challenges through for them (`beian gate … --acme-from-feed`), so that HTTPS is ready
+/// the moment a filing is approved. Domains already allowed are left out.
+pub async fn gate_in_progress(State(state): State<Arc<AppState>>, _gate: GateCaller) -> Response {
+    let open = [
+        OrderState::ProviderReview,
+        OrderState::Verification,
+        OrderState::ReadyForAdministration,
+        OrderState::SmsVerification,
+        OrderState::AdministrationReview,
+    ];
+    let orders = match state.store.orders_in_states(&open).await {
+        Ok(o) => o,
+        Err(e) => return internal(e),
+    };
+    let mut domains = std::collections::BTreeSet::new();
+    for (o, _) in orders {
+        if beian_rules::FilingType::parse(&o.filing_type).is_none_or(|t| t.is_cancellation()) {
+            continue;
+        }
+        let Ok(doc) =
+            beian_rules::parse_document(&format!("{{\"application\": {}}}", o.application))
+        else {
+            continue;
+        };
+        domains.extend(crate::orders::application_domains(&doc.application));
+    }
+    // Leave out what the gate already allows.
+    let mut out = Vec::with_capacity(domains.len());
+    for d in domains {
+        match state.store.gate_domain_state(&d).await {
+            Ok(Some(s)) if s == "allow" => {}
+            Ok(_) => out.push(d),
+            Err(e) => return internal(e),
+        }
+    }
+    Json(serde_json::json!({"domains": out})).into_response()
+}
+
 /// `GET /api/v1/gate/snapshot`: every domain's state, as the gate's compact snapshot, with the
 /// feed sequence number it is current to in `X-Beian-Snapshot-Seq`.
 pub async fn gate_snapshot(State(state): State<Arc<AppState>>, _gate: GateCaller) -> Response {
@@ -1120,6 +1160,8 @@ pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
             "parameters": [{"name": "domain", "in": "query", "schema": {"type": "string"}}, {"name": "number", "in": "query", "schema": {"type": "string"}}, {"name": "subject", "in": "query", "schema": {"type": "string"}}, {"name": "credential", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": {"description": "outcome and records"}, "422": problem, "429": problem, "503": {"description": "outcome unknown"}}}},
         "/api/v1/gate/snapshot": {"get": {"summary": "Every domain's gate state as the gate's compact snapshot (gate token or supervisor); X-Beian-Snapshot-Seq", "security": bearer, "responses": {"200": {"description": "application/octet-stream"}, "401": problem, "403": problem}}},
+        "/api/v1/gate/in-progress": {"get": {"summary": "Registrable domains of this provider's filings in progress and not yet allowed, for gates that let ACME HTTP-01 challenges through (gate token or supervisor)", "security": bearer,
+            "responses": {"200": {"description": "domains"}, "401": problem, "403": problem}}},
         "/api/v1/gate/changes": {"get": {"summary": "Gate feed: changes after a sequence number, long-polled (gate token or supervisor)", "security": bearer,
             "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}, {"name": "wait", "in": "query", "schema": {"type": "integer", "maximum": 30}}],
             "responses": {"200": {"description": "last_seq, snapshot_required, changes [{seq, domain, state}]"}, "401": problem, "403": problem}}},

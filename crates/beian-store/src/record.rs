@@ -767,6 +767,16 @@ impl Store {
         })
     }
 
+    /// One domain's gate state (`None`: not filed).
+    pub async fn gate_domain_state(&self, domain: &str) -> Result<Option<String>, StoreError> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query_scalar("SELECT state FROM gate_domains WHERE domain = $1")
+                .bind(domain)
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
     /// The gate feed's head: the last sequence number handed out.
     pub async fn gate_last_seq(&self) -> Result<i64, StoreError> {
         on_pool!(self, pool => {

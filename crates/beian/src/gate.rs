@@ -80,6 +80,13 @@ struct ServeArgs {
     /// absent.
     #[arg(long, env = "BEIAN_GATE_ACME_IN_PROGRESS")]
     acme_in_progress: Option<PathBuf>,
+    /// With --feed: let `/.well-known/acme-challenge/` through for the domains of the filing
+    /// server's filings in progress, refreshed every 30 seconds. Off when absent.
+    #[arg(long)]
+    acme_from_feed: bool,
+    /// Seconds between refreshes of the ACME list from the feed [default: 30].
+    #[arg(long, env = "BEIAN_GATE_ACME_REFRESH_SECS")]
+    acme_refresh_secs: Option<u64>,
     /// Client connections open at once [default: 10000].
     #[arg(long, env = "BEIAN_GATE_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
@@ -116,6 +123,8 @@ struct FileConfig {
     metrics: Option<String>,
     contact: Option<String>,
     acme_in_progress: Option<PathBuf>,
+    acme_from_feed: Option<bool>,
+    acme_refresh_secs: Option<u64>,
     max_connections: Option<usize>,
     trust_forwarded_host: Option<bool>,
     header_timeout_secs: Option<u64>,
@@ -134,6 +143,8 @@ struct Settings {
     metrics: Option<String>,
     contact: String,
     acme_in_progress: Option<PathBuf>,
+    acme_from_feed: bool,
+    acme_refresh: Duration,
     trust_forwarded_host: bool,
     workers: usize,
     limits: Limits,
@@ -181,6 +192,13 @@ fn settings(args: ServeArgs) -> anyhow::Result<Settings> {
             .or(file.contact)
             .unwrap_or_else(|| "请联系您的服务商 / please contact your hosting provider".into()),
         acme_in_progress: args.acme_in_progress.or(file.acme_in_progress),
+        acme_from_feed: args.acme_from_feed || file.acme_from_feed.unwrap_or(false),
+        acme_refresh: Duration::from_secs(
+            args.acme_refresh_secs
+                .or(file.acme_refresh_secs)
+                .unwrap_or(30)
+                .max(1),
+        ),
         trust_forwarded_host: args.trust_forwarded_host
             || file.trust_forwarded_host.unwrap_or(false),
         workers: args
@@ -356,7 +374,7 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
     if kind != Kind::Authz && settings.upstream.is_none() {
         bail!("--upstream HOST:PORT is required in this mode");
     }
-    let mut gate = Gate::new();
+    let gate = Gate::new();
     if let Some(path) = &settings.acme_in_progress {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -365,6 +383,21 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
         gate.set_acme_in_progress(list.iter().map(|(d, _)| d.as_str()));
     }
     let gate = Arc::new(gate);
+    if settings.acme_from_feed {
+        if settings.acme_in_progress.is_some() {
+            bail!("--acme-from-feed and --acme-in-progress: choose one source for the ACME list");
+        }
+        let Some(feed) = &settings.source.feed else {
+            bail!("--acme-from-feed needs --feed URL (the filing server)");
+        };
+        let client = beian_gate::feed::FeedClient::new(feed, settings.source.token.clone())
+            .context("--feed")?;
+        tokio::spawn(beian_gate::feed::follow_acme(
+            Arc::clone(&gate),
+            client,
+            settings.acme_refresh,
+        ));
+    }
     let follower = load(&gate, &settings.source, 25, false).await?;
     if let Some(f) = follower {
         tokio::spawn(f.run());
