@@ -563,14 +563,12 @@ pub async fn gate_in_progress(State(state): State<Arc<AppState>>, _gate: GateCal
         domains.extend(crate::orders::application_domains(&doc.application));
     }
     // Leave out what the gate already allows.
-    let mut out = Vec::with_capacity(domains.len());
-    for d in domains {
-        match state.store.gate_domain_state(&d).await {
-            Ok(Some(s)) if s == "allow" => {}
-            Ok(_) => out.push(d),
-            Err(e) => return internal(e),
-        }
-    }
+    let domains: Vec<String> = domains.into_iter().collect();
+    let allowed = match state.store.gate_allowed_among(&domains).await {
+        Ok(a) => a,
+        Err(e) => return internal(e),
+    };
+    let out: Vec<&String> = domains.iter().filter(|d| !allowed.contains(*d)).collect();
     Json(serde_json::json!({"domains": out})).into_response()
 }
 

@@ -767,14 +767,30 @@ impl Store {
         })
     }
 
-    /// One domain's gate state (`None`: not filed).
-    pub async fn gate_domain_state(&self, domain: &str) -> Result<Option<String>, StoreError> {
-        on_pool!(self, pool => {
-            Ok(sqlx::query_scalar("SELECT state FROM gate_domains WHERE domain = $1")
-                .bind(domain)
-                .fetch_optional(pool)
-                .await?)
-        })
+    /// Which of `domains` the gate allows now (queried a thousand at a time).
+    pub async fn gate_allowed_among(
+        &self,
+        domains: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in domains.chunks(1000) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT domain FROM gate_domains WHERE state = 'allow' AND domain IN ({list})"
+            );
+            let found: Vec<String> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar(&sql);
+                for d in chunk {
+                    q = q.bind(d);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(found);
+        }
+        Ok(out)
     }
 
     /// The gate feed's head: the last sequence number handed out.
