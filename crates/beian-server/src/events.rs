@@ -306,6 +306,8 @@ pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
             "post": {"summary": "Deliver every event from now on to url (supervisors); the response holds the signing secret, once. Deliveries are POSTs of the event JSON with X-Beian-Signature (t=…,v1=HMAC-SHA256(secret, t.body)), Idempotency-Key, X-Beian-Event-Id, X-Beian-Event; retried with backoff until a 2xx", "security": bearer,
                 "responses": {"201": {"description": "the webhook with its secret"}, "401": problem, "403": problem, "422": problem}}
         },
+        "/api/v1/notifications/sms": {"get": {"summary": "The latest text messages sent to applicants about their orders, mobiles masked (supervisors)", "security": bearer,
+            "responses": {"200": {"description": "messages"}, "401": problem, "403": problem}}},
         "/api/v1/webhooks/{id}": {"delete": {"summary": "Stop delivering to a webhook (supervisors)", "security": bearer,
             "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
             "responses": {"204": {"description": "removed"}, "401": problem, "403": problem, "404": problem}}}
@@ -426,6 +428,7 @@ async fn notify(state: &AppState, event: &EventRow) -> Result<(), String> {
     let Ok(account) = event.account.parse::<i64>() else {
         return Ok(());
     };
+    sms(state, event).await?;
     if !state.mailer.is_smtp() {
         // Nothing personal in the log: the event, not the address or the text.
         tracing::info!(event = event.seq, kind = %event.kind, order = ?event.order_id, "notification (no SMTP server configured)");
@@ -447,6 +450,71 @@ async fn notify(state: &AppState, event: &EventRow) -> Result<(), String> {
         .send(&Email { to, subject, text })
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Text the applicant about an event of its order (SPEC §5: SMS and e-mail), at the subject
+/// administrator's mobile in the application, through the provider's gateway (here an outbox).
+/// Once per event, however often the delivery is retried.
+async fn sms(state: &AppState, event: &EventRow) -> Result<(), String> {
+    let Some(order_id) = event.order_id else {
+        return Ok(());
+    };
+    let Some(order) = state
+        .store
+        .order(order_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let Ok(doc) =
+        beian_rules::parse_document(&format!("{{\"application\": {}}}", order.application))
+    else {
+        return Ok(());
+    };
+    let Some(mobile) = doc
+        .application
+        .subject
+        .as_ref()
+        .and_then(|s| s.admin.as_ref())
+        .and_then(|a| a.mobile.as_deref())
+        .filter(|m| beian_rules::validate::mobile_format(m))
+    else {
+        return Ok(());
+    };
+    let (subject, _) = message(event);
+    // The Chinese half of the subject line: a text message is short.
+    let text = subject.split(" / ").next().unwrap_or(&subject).to_owned();
+    state
+        .store
+        .send_notification_sms(
+            event.seq,
+            Some(order_id),
+            mobile,
+            &text,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `GET /api/v1/notifications/sms` (supervisors): the latest text messages sent to applicants,
+/// mobiles masked.
+pub async fn sms_outbox(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
+    if let Err(r) = supervisor_only(&caller) {
+        return r;
+    }
+    match state.store.notification_sms(200).await {
+        Ok(rows) => Json(
+            rows.into_iter()
+                .map(|(order, mobile, text, at)| {
+                    serde_json::json!({"order": order, "mobile": beian_core::mask::mobile(&mobile), "text": text, "sent_at": rfc3339(at)})
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => internal(e),
+    }
 }
 
 fn state_names(s: Option<&str>) -> (String, String) {

@@ -355,6 +355,7 @@ pub fn router(state: AppState) -> Router {
             get(events::list_webhooks).post(events::create_webhook),
         )
         .route("/api/v1/webhooks/{id}", delete(events::delete_webhook))
+        .route("/api/v1/notifications/sms", get(events::sms_outbox))
         .route("/api/v1/registrar-records", get(registrar::list))
         .route("/api/v1/registrar-records/import", post(registrar::import))
         .route(

@@ -335,6 +335,50 @@ impl Store {
         })
     }
 
+    /// Send a text message about an event to the applicant's mobile (the simulated provider
+    /// gateway). Once per event: a retried delivery does not send it again.
+    pub async fn send_notification_sms(
+        &self,
+        event_seq: i64,
+        order_id: Option<i64>,
+        mobile: &str,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        on_write!(self, pool => {
+            sqlx::query(
+                "INSERT INTO notification_sms (event_seq, order_id, mobile, text, sent_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (event_seq) DO NOTHING",
+            )
+            .bind(event_seq)
+            .bind(order_id)
+            .bind(mobile)
+            .bind(text)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// The latest text messages sent to applicants, newest first: (order, mobile, text, sent).
+    pub async fn notification_sms(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(Option<i64>, String, String, OffsetDateTime)>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT order_id, mobile, text, sent_at FROM notification_sms ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("order_id")?, r.try_get("mobile")?, r.try_get("text")?, r.try_get("sent_at")?)))
+                .collect()
+        })
+    }
+
     /// Flag an order whose provider step ran past its deadline, once per stay in the state: only
     /// if it is still in `state` at `version` and not flagged. Emits `order.sla_breached`
     /// (staff only) in the same transaction. Several instances may try: one succeeds.

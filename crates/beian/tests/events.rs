@@ -386,6 +386,43 @@ async fn applicants_are_emailed_and_follow_their_own_events() {
         text.contains("P02") && text.contains("身份证照片不清晰"),
         "{text}"
     );
+    // And texted at the subject administrator's mobile (the provider's SMS gateway, simulated):
+    // one message per event, the mobile masked for the supervisors who read the outbox.
+    let mut texts = json!([]);
+    for _ in 0..100 {
+        texts = desk
+            .api
+            .get("/api/v1/notifications/sms", Some(&desk.supervisor))
+            .await
+            .1;
+        if texts.as_array().is_some_and(|t| t.len() >= 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let texts = texts.as_array().unwrap();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .all(|t| t["order"] == id && t["mobile"] == "138****1234"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[0]["text"].as_str().unwrap().contains("草稿"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1]["text"].as_str().unwrap().contains("接入商初审"),
+        "{texts:?}"
+    );
+    assert_eq!(
+        desk.api
+            .get("/api/v1/notifications/sms", Some(&desk.applicant))
+            .await
+            .0,
+        403
+    );
     // Another applicant's feed holds none of it.
     let (_, feed) = desk
         .api

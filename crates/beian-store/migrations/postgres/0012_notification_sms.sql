@@ -1,0 +1,11 @@
+-- Text messages to applicants about their orders (SPEC §5: every transition notifies the
+-- applicant by SMS and e-mail). This outbox stands in for the provider's SMS gateway, as
+-- `sms_outbox` does for the administration's: one message per event at most.
+CREATE TABLE notification_sms (
+    id        BIGSERIAL   PRIMARY KEY,
+    event_seq BIGINT      NOT NULL UNIQUE,
+    order_id  BIGINT,
+    mobile    TEXT        NOT NULL,
+    text      TEXT        NOT NULL,
+    sent_at   TIMESTAMPTZ NOT NULL
+);
