@@ -133,19 +133,6 @@ pub async fn list(
     }
 }
 
-fn supervisor_only(caller: &Caller) -> Result<(), Response> {
-    if role_of(caller) == Role::Supervisor {
-        Ok(())
-    } else {
-        Err(problem(
-            403,
-            "无权操作 / Forbidden",
-            "只有主管可以管理 Webhook / only supervisors manage webhooks",
-            None,
-        ))
-    }
-}
-
 #[derive(Serialize)]
 struct WebhookView {
     id: i64,
@@ -170,7 +157,7 @@ pub async fn create_webhook(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = supervisor_only(&caller) {
+    if let Some(r) = crate::record::supervisor_only(&caller) {
         return r;
     }
     let body: NewWebhook = match crate::parse_body(&body) {
@@ -217,7 +204,7 @@ pub async fn create_webhook(
 
 /// `GET /api/v1/webhooks` (supervisors).
 pub async fn list_webhooks(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
-    if let Err(r) = supervisor_only(&caller) {
+    if let Some(r) = crate::record::supervisor_only(&caller) {
         return r;
     }
     match state.store.webhooks().await {
@@ -243,7 +230,7 @@ pub async fn delete_webhook(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Err(r) = supervisor_only(&caller) {
+    if let Some(r) = crate::record::supervisor_only(&caller) {
         return r;
     }
     match state
@@ -268,7 +255,7 @@ pub async fn deliveries(
     caller: Caller,
     Path(seq): Path<i64>,
 ) -> Response {
-    if let Err(r) = supervisor_only(&caller) {
+    if let Some(r) = crate::record::supervisor_only(&caller) {
         return r;
     }
     match state.store.deliveries(seq).await {
@@ -501,7 +488,7 @@ async fn sms(state: &AppState, event: &EventRow) -> Result<(), String> {
 /// `GET /api/v1/notifications/sms` (supervisors): the latest text messages sent to applicants,
 /// mobiles masked.
 pub async fn sms_outbox(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
-    if let Err(r) = supervisor_only(&caller) {
+    if let Some(r) = crate::record::supervisor_only(&caller) {
         return r;
     }
     match state.store.notification_sms(200).await {

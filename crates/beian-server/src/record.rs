@@ -35,7 +35,7 @@ fn staff_only(caller: &Caller) -> Option<Response> {
     })
 }
 
-fn supervisor_only(caller: &Caller) -> Option<Response> {
+pub(crate) fn supervisor_only(caller: &Caller) -> Option<Response> {
     (role_of(caller) != Role::Supervisor).then(|| {
         problem(
             403,
