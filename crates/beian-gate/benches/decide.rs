@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use beian_gate::testdata::{absent, domain};
+use beian_gate::testdata::{domain, skewed_queries, uniform_queries};
 use beian_gate::{DomainState, Gate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -19,18 +19,7 @@ fn bench(c: &mut Criterion) {
     eprintln!("built a set of {} domains in {:?}", gate.len(), t.elapsed());
     // 1M query hosts spread over the whole set: half allowed (a subdomain, upper case, a port,
     // a trailing dot), half absent.
-    let queries: Vec<Vec<u8>> = (0..1_000_000u64)
-        .map(|i| {
-            let pick = i.wrapping_mul(0x2545_F491_4F6C_DD1D) % n;
-            match i % 4 {
-                0 => format!("www.{}", names[pick as usize]),
-                1 => format!("{}:8080", names[pick as usize].to_uppercase()),
-                2 => absent(i),
-                _ => format!("img.{}.", absent(i)),
-            }
-            .into_bytes()
-        })
-        .collect();
+    let queries = uniform_queries(n, 1_000_000);
     drop(names);
     let allowed = queries
         .iter()
@@ -51,21 +40,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     // Skewed traffic, closer to a provider's: 90 % of the allowed queries go to 1 % of the domains.
-    let skewed: Vec<Vec<u8>> = (0..1_000_000u64)
-        .map(|i| {
-            let r = i.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            let pick = if i % 10 == 0 {
-                r % n
-            } else {
-                r % (n / 100).max(1)
-            };
-            if i % 2 == 0 {
-                format!("www.{}", domain(pick)).into_bytes()
-            } else {
-                absent(i).into_bytes()
-            }
-        })
-        .collect();
+    let skewed = skewed_queries(n, 1_000_000);
     g.bench_function(format!("decide_{n}_domains_1M_queries_skewed"), |b| {
         b.iter(|| {
             let mut allowed = 0usize;
@@ -73,6 +48,22 @@ fn bench(c: &mut Criterion) {
                 allowed += usize::from(black_box(gate.decide(black_box(q))).decision.is_allow());
             }
             allowed
+        })
+    });
+    // The same queries through `decide_batch` (groups of lookups in flight together).
+    let mut out = Vec::with_capacity(queries.len());
+    g.bench_function(format!("decide_batch_{n}_domains_1M_queries"), |b| {
+        b.iter(|| {
+            out.clear();
+            gate.decide_batch(black_box(&queries), &mut out);
+            out.iter().filter(|d| d.is_allow()).count()
+        })
+    });
+    g.bench_function(format!("decide_batch_{n}_domains_1M_queries_skewed"), |b| {
+        b.iter(|| {
+            out.clear();
+            gate.decide_batch(black_box(&skewed), &mut out);
+            out.iter().filter(|d| d.is_allow()).count()
         })
     });
     g.bench_function("normalise_only_1M", |b| {

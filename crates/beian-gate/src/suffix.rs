@@ -50,7 +50,7 @@ impl Suffixes {
             return None;
         }
         let head = &ascii[..ascii.len() - suffix.len() - 1];
-        let start = head.rfind('.').map_or(0, |i| i + 1);
+        let start = last_dot(head).map_or(0, |i| i + 1);
         Some(&ascii[start..])
     }
 
@@ -62,11 +62,11 @@ impl Suffixes {
             // Every zone has two labels: a suffix of two labels or more is at least as long.
             return suffix;
         }
-        let tld = beian_domain::tld(ascii);
+        let tld = tld(ascii);
         if !self.zone_tlds.iter().any(|t| t == tld) {
             return suffix;
         }
-        let last_two = match ascii.rfind('.').and_then(|i| ascii[..i].rfind('.')) {
+        let last_two = match last_dot(ascii).and_then(|i| last_dot(&ascii[..i])) {
             Some(i) => &ascii[i + 1..],
             None => ascii,
         };
@@ -93,16 +93,29 @@ fn icann_suffix(ascii: &str) -> &str {
                 let suffix = &candidate[candidate.len() - suffix_len..];
                 match suffix.find('.') {
                     Some(i) => candidate = &suffix[i + 1..],
-                    None => return beian_domain::tld(ascii),
+                    None => return tld(ascii),
                 }
             }
             Some(s) => {
                 let len = s.as_bytes().len().min(ascii.len());
                 return &ascii[ascii.len() - len..];
             }
-            None => return beian_domain::tld(ascii),
+            None => return tld(ascii),
         }
     }
+}
+
+/// The position of the last dot. Names here are short: an inlined byte loop beats a call to
+/// `memrchr`, and a decision asks this several times.
+#[inline]
+pub(crate) fn last_dot(name: &str) -> Option<usize> {
+    name.bytes().rposition(|b| b == b'.')
+}
+
+/// The last label (`beian_domain::tld`, with the inlined loop).
+#[inline]
+fn tld(name: &str) -> &str {
+    last_dot(name).map_or(name, |i| &name[i + 1..])
 }
 
 #[cfg(test)]

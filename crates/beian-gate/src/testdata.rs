@@ -38,3 +38,43 @@ pub fn domain(i: u64) -> String {
 pub fn absent(i: u64) -> String {
     format!("www.q{}-x.{}", i, SUFFIXES[(i % 7) as usize])
 }
+
+/// Benchmark queries over a set of `domain(0..n)`, spread uniformly: a quarter `www.` + a filed
+/// domain, a quarter a filed domain upper-cased with a port, half unfiled hosts (two shapes, one
+/// with a trailing dot). Half are allowed.
+pub fn uniform_queries(n: u64, count: u64) -> Vec<Vec<u8>> {
+    let n = n.max(1);
+    (0..count)
+        .map(|i| {
+            let pick = i.wrapping_mul(0x2545_F491_4F6C_DD1D) % n;
+            match i % 4 {
+                0 => format!("www.{}", domain(pick)),
+                1 => format!("{}:8080", domain(pick).to_uppercase()),
+                2 => absent(i),
+                _ => format!("img.{}.", absent(i)),
+            }
+            .into_bytes()
+        })
+        .collect()
+}
+
+/// Skewed queries, closer to a provider's traffic: half unfiled hosts, and 90 % of the filed
+/// half on 1 % of the domains.
+pub fn skewed_queries(n: u64, count: u64) -> Vec<Vec<u8>> {
+    let n = n.max(1);
+    (0..count)
+        .map(|i| {
+            let r = i.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            let pick = if i % 10 == 0 {
+                r % n
+            } else {
+                r % (n / 100).max(1)
+            };
+            if i % 2 == 0 {
+                format!("www.{}", domain(pick)).into_bytes()
+            } else {
+                absent(i).into_bytes()
+            }
+        })
+        .collect()
+}

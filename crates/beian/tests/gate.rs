@@ -207,6 +207,56 @@ bad.cn deny revoked\nwww.example.unknowntld allow\nunknown.tld deny not_filed\n1
         .output()
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
+    // A list of hosts from a file or standard input (an audit), decided in batches: more
+    // hosts than one batch's group, in order, with comments and blank lines skipped; the
+    // arguments come first.
+    let mut list = String::from("# hosts we serve\n\n");
+    let mut expected = String::from("x.moved.cn deny filed_elsewhere\n");
+    for i in 0..40 {
+        let (host, verdict) = match i % 4 {
+            0 => (format!("h{i}.example.cn"), "allow"),
+            1 => (format!("h{i}.unfiled.cn"), "deny not_filed"),
+            2 => (format!("h{i}.bad.cn:443"), "deny revoked"),
+            _ => (format!("  h{i}.例子.中国  "), "allow"),
+        };
+        list.push_str(&host);
+        list.push('\n');
+        expected.push_str(&format!("{} {verdict}\n", host.trim()));
+    }
+    let file = dir.join("hosts.txt");
+    std::fs::write(&file, &list).unwrap();
+    let out = beian()
+        .args(["gate", "check", "--domains", &domains, "x.moved.cn"])
+        .args(["--hosts-from", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    let mut child = beian()
+        .args(["gate", "check", "--domains", &domains, "--hosts-from", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(b"www.example.cn\nshop.example.zj.cn\n")
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "www.example.cn allow\nshop.example.zj.cn allow\n"
+    );
+    // Neither hosts nor a list: a usage error.
+    let none = beian()
+        .args(["gate", "check", "--domains", &domains])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
     // A list with a non-registrable line is refused, naming the line.
     let bad = dir.join("bad.txt");
     std::fs::write(&bad, "example.cn\nwww.example.cn\n").unwrap();
