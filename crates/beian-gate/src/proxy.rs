@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http_body_util::{Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::client::legacy::Client;
@@ -71,7 +72,7 @@ impl Pages {
 struct ProxyState {
     gate: Arc<Gate>,
     client: Client<HttpConnector, Limited<Incoming>>,
-    upstream: String,
+    upstream: Authority,
     pages: Pages,
     limits: Limits,
 }
@@ -162,10 +163,10 @@ async fn proxy_request(
     mut req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
-    let raw_host = request_host(&req).unwrap_or(b"").to_vec();
+    let raw_host = request_host(&req).unwrap_or(b"");
     let verdict = state
         .gate
-        .decide_request(&raw_host, req.uri().path().as_bytes());
+        .decide_request(raw_host, req.uri().path().as_bytes());
     if let Decision::Deny(reason) = verdict.decision {
         tracing::debug!(
             host = verdict.host.as_ref().map(|h| h.as_str()),
@@ -174,17 +175,21 @@ async fn proxy_request(
         );
         return Ok(deny_response(&state.pages, reason, &verdict));
     }
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
-    let Ok(uri) = Uri::builder()
-        .scheme("http")
-        .authority(state.upstream.as_str())
-        .path_and_query(path)
-        .build()
-    else {
+    // The host as the client sent it, for the upstream: the `Host` header's own value (shared,
+    // not copied) or, for an absolute-form target, its authority.
+    let host_value = match req.uri().authority() {
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None => req.headers().get(header::HOST).cloned(),
+    };
+    // The target moves to the upstream: its path and query kept, the authority replaced (parsed
+    // once at start).
+    let mut target = std::mem::take(req.uri_mut()).into_parts();
+    target.scheme = Some(Scheme::HTTP);
+    target.authority = Some(state.upstream.clone());
+    if target.path_and_query.is_none() {
+        target.path_and_query = Some(PathAndQuery::from_static("/"));
+    }
+    let Ok(uri) = Uri::from_parts(target) else {
         return Ok(plain(StatusCode::BAD_REQUEST, "bad request target\n"));
     };
     *req.uri_mut() = uri;
@@ -203,7 +208,7 @@ async fn proxy_request(
         headers.insert(header::UPGRADE, u);
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     }
-    if let Ok(h) = HeaderValue::from_bytes(&raw_host) {
+    if let Some(h) = host_value {
         // The upstream sees the host that was decided on, under every name an application might
         // route by: a client's own `X-Forwarded-Host: unfiled.cn` must not ride on a filed Host.
         headers.insert(header::HOST, h.clone());
@@ -271,8 +276,20 @@ async fn proxy_request(
     }
 }
 
+/// The upstream (`host:port`) as a URI authority; `beian gate proxy` checks it at start.
+pub fn upstream_authority(upstream: &str) -> Result<Authority, hyper::http::uri::InvalidUri> {
+    Authority::try_from(upstream)
+}
+
 /// Run the reverse proxy on `listener` for ever.
 pub async fn serve_proxy(listener: TcpListener, gate: Arc<Gate>, options: ProxyOptions) {
+    let upstream = match upstream_authority(&options.upstream) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(upstream = %options.upstream, error = %e, "the upstream is not HOST:PORT");
+            return;
+        }
+    };
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(options.limits.connect_timeout));
@@ -283,7 +300,7 @@ pub async fn serve_proxy(listener: TcpListener, gate: Arc<Gate>, options: ProxyO
     let state = Arc::new(ProxyState {
         gate: Arc::clone(&gate),
         client,
-        upstream: options.upstream.clone(),
+        upstream,
         pages: Pages::new(&options.contact),
         limits: options.limits.clone(),
     });

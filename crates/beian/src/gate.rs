@@ -399,6 +399,12 @@ async fn serve(kind: Kind, args: ServeArgs) -> anyhow::Result<()> {
     if kind != Kind::Authz && settings.upstream.is_none() {
         bail!("--upstream HOST:PORT is required in this mode");
     }
+    if kind == Kind::Proxy
+        && let Some(u) = &settings.upstream
+        && let Err(e) = beian_gate::proxy::upstream_authority(u)
+    {
+        bail!("--upstream {u:?} is not HOST:PORT ({e})");
+    }
     let gate = Gate::new();
     if let Some(path) = &settings.acme_in_progress {
         let text =

@@ -331,6 +331,18 @@ fn proxy_forwards_allowed_blocks_denied_and_survives_malformed_hosts() {
     while let Ok(seen_line) = seen.recv_timeout(Duration::from_millis(200)) {
         assert!(!seen_line.contains("UNFILED"), "{seen_line}");
     }
+    // An absolute-form target (RFC 9112 §3.2.2) is decided on its authority, which the
+    // upstream then receives as `Host`, with the path and query in origin form.
+    let a = raw(
+        &gate.addr,
+        b"GET http://shop.example.cn:8080/p?q=1 HTTP/1.1\r\nHost: ignored.example.cn\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(a.status, 200, "{}", a.head);
+    assert_eq!(a.body, "host=shop.example.cn:8080");
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap(),
+        "shop.example.cn:8080 /p?q=1"
+    );
 
     for (host, reason) in [
         ("unfiled.cn", "not_filed"),
@@ -884,5 +896,42 @@ fn proxy_refuses_bodies_over_the_configured_limit() {
     assert_eq!(
         seen.recv_timeout(Duration::from_secs(5)).unwrap(),
         "example.cn /upload"
+    );
+}
+
+#[test]
+fn proxy_refuses_a_missing_or_unusable_upstream_at_start() {
+    let dir = temp_dir("upstream-arg");
+    let domains = domains_file(&dir);
+    let none = beian()
+        .args([
+            "gate",
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--domains",
+            &domains,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--upstream HOST:PORT is required"));
+    let bad = beian()
+        .args([
+            "gate",
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--domains",
+            &domains,
+        ])
+        .args(["--upstream", "web server:80"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--upstream \"web server:80\" is not HOST:PORT"),
+        "{err}"
     );
 }
