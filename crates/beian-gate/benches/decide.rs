@@ -80,11 +80,21 @@ fn bench(c: &mut Criterion) {
         .iter()
         .filter_map(|q| beian_gate::host::normalize_bytes(q).ok())
         .collect();
-    g.bench_function("registrable_only_1M", |b| {
+    g.bench_function("beian_domain_registrable_only_1M", |b| {
         b.iter(|| {
             let mut len = 0usize;
             for h in &normalised {
                 len += list.registrable(black_box(h.as_str())).map_or(0, str::len);
+            }
+            len
+        })
+    });
+    let ours = beian_gate::suffix::Suffixes::miit();
+    g.bench_function("gate_registrable_only_1M", |b| {
+        b.iter(|| {
+            let mut len = 0usize;
+            for h in &normalised {
+                len += ours.registrable(black_box(h.as_str())).map_or(0, str::len);
             }
             len
         })

@@ -1,5 +1,6 @@
 //! The host normaliser and the decision on arbitrary bytes: never a panic; a normalised host is
-//! lower-case LDH ASCII of two labels or more and normalises to itself.
+//! lower-case LDH ASCII of two labels or more and normalises to itself; a batch (the input split
+//! at newlines) answers each host as one call does.
 #![no_main]
 
 use beian_gate::host::{normalize, normalize_bytes};
@@ -24,4 +25,11 @@ fuzz_target!(|data: &[u8]| {
         beian_gate::Gate::from_entries([("example.cn", beian_gate::DomainState::Allow)], 1)
     });
     let _ = gate.decide_request(data, data);
+    let hosts: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    let mut batch = Vec::new();
+    gate.decide_batch(&hosts, &mut batch);
+    assert_eq!(batch.len(), hosts.len());
+    for (h, d) in hosts.iter().zip(batch) {
+        assert_eq!(gate.decide_uncounted(h, None).decision, d);
+    }
 });
