@@ -11,11 +11,12 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let mib: usize = std::env::args()
-        .nth(1)
-        .map_or(100, |a| a.parse().unwrap());
+    let mib: usize = std::env::args().nth(1).map_or(100, |a| a.parse().unwrap());
     let lines = mib * 1024 * 1024 / 64;
-    let mut map = memmap2::MmapOptions::new().len(lines * 64).map_anon().unwrap();
+    let mut map = memmap2::MmapOptions::new()
+        .len(lines * 64)
+        .map_anon()
+        .unwrap();
     #[cfg(target_os = "linux")]
     let _ = map.advise(memmap2::Advice::HugePage);
     let words: &mut [u64] = bytemuck::try_cast_slice_mut(&mut map[..]).unwrap();
