@@ -2,7 +2,7 @@
 //! beian-gate). Settings come from flags, then `BEIAN_GATE_*` variables, then a TOML file given
 //! by `--config`.
 
-use std::io::Write as _;
+use std::io::{BufRead as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -353,25 +353,50 @@ async fn check(args: CheckArgs) -> anyhow::Result<bool> {
             .await
             .context("reading the change feed")?;
     }
-    let mut hosts = args.hosts;
-    if let Some(path) = &args.hosts_from {
-        let text = if path.as_os_str() == "-" {
-            std::io::read_to_string(std::io::stdin())
-                .context("reading hosts from standard input")?
-        } else {
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
-        };
-        hosts.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned),
-        );
-    }
-    // One batch: the set's lookups overlap (`Gate::decide_batch`), which matters for long lists.
-    let mut decisions = Vec::with_capacity(hosts.len());
-    gate.decide_batch(&hosts, &mut decisions);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut all = print_decisions(&gate, &args.hosts, &mut out)?;
+    if let Some(path) = &args.hosts_from {
+        let (name, input): (String, Box<dyn std::io::BufRead>) = if path.as_os_str() == "-" {
+            ("standard input".into(), Box::new(std::io::stdin().lock()))
+        } else {
+            let file =
+                std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+            (
+                path.display().to_string(),
+                Box::new(std::io::BufReader::new(file)),
+            )
+        };
+        // Streamed in chunks, so that a list of any length runs in flat memory; each chunk is
+        // one batch whose lookups overlap (`Gate::decide_batch`).
+        const CHUNK: usize = 4096;
+        let mut chunk: Vec<String> = Vec::with_capacity(CHUNK);
+        for (n, line) in input.lines().enumerate() {
+            let line = line.with_context(|| {
+                format!(
+                    "{name}, line {}: not text (one host per line, UTF-8)",
+                    n + 1
+                )
+            })?;
+            let host = line.trim();
+            if host.is_empty() || host.starts_with('#') {
+                continue;
+            }
+            chunk.push(host.to_owned());
+            if chunk.len() == CHUNK {
+                all &= print_decisions(&gate, &chunk, &mut out)?;
+                chunk.clear();
+            }
+        }
+        all &= print_decisions(&gate, &chunk, &mut out)?;
+    }
+    out.flush()?;
+    Ok(all)
+}
+
+/// Decide `hosts` as one batch and print a line for each; true when all are allowed.
+fn print_decisions(gate: &Gate, hosts: &[String], out: &mut impl Write) -> anyhow::Result<bool> {
+    let mut decisions = Vec::with_capacity(hosts.len());
+    gate.decide_batch(hosts, &mut decisions);
     let mut all = true;
     for (host, decision) in hosts.iter().zip(decisions) {
         match decision {
@@ -382,7 +407,6 @@ async fn check(args: CheckArgs) -> anyhow::Result<bool> {
             }
         }
     }
-    out.flush()?;
     Ok(all)
 }
 

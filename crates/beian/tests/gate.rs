@@ -251,6 +251,52 @@ bad.cn deny revoked\nwww.example.unknowntld allow\nunknown.tld deny not_filed\n1
         String::from_utf8(out.stdout).unwrap(),
         "www.example.cn allow\nshop.example.zj.cn allow\n"
     );
+    // A list longer than one chunk (streamed in 4,096-line batches), in order; a line that is
+    // not text is refused, naming it.
+    let long: String = (0..10_000)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("h{i}.example.cn\n")
+            } else {
+                format!("h{i}.unfiled.cn\n")
+            }
+        })
+        .collect();
+    std::fs::write(&file, &long).unwrap();
+    let out = beian()
+        .args([
+            "gate",
+            "check",
+            "--domains",
+            &domains,
+            "--hosts-from",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 10_000);
+    assert_eq!(lines[4095], "h4095.unfiled.cn deny not_filed");
+    assert_eq!(lines[4096], "h4096.example.cn allow");
+    assert_eq!(
+        lines.iter().filter(|l| l.ends_with(" allow")).count(),
+        5_000
+    );
+    std::fs::write(&file, b"a.example.cn\n\xff\xfe.cn\n").unwrap();
+    let out = beian()
+        .args([
+            "gate",
+            "check",
+            "--domains",
+            &domains,
+            "--hosts-from",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: not text"));
     // Neither hosts nor a list: a usage error.
     let none = beian()
         .args(["gate", "check", "--domains", &domains])
