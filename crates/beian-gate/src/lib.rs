@@ -492,7 +492,7 @@ impl Gate {
     /// needs a request path), all from one version of the set. Hosts go through in groups whose
     /// table lookups are requested together, so that their memory accesses overlap instead of
     /// following one another: for lists of hosts (`beian gate check`, audits of a provider's
-    /// hosted domains), several times the throughput of one call per host on a large set.
+    /// hosted domains), about twice the throughput of one call per host on a large set.
     pub fn decide_batch<H: AsRef<[u8]>>(&self, hosts: &[H], out: &mut Vec<Decision>) {
         /// Lookups in flight at once: enough to cover a memory access with the work of the
         /// others, few enough to stay within the core's outstanding-miss buffers.
