@@ -107,6 +107,41 @@ pub enum Role {
     System,
 }
 
+impl Role {
+    /// The roles an account can hold (System is the service itself, never an account).
+    pub const ACCOUNTS: [Role; 4] = [
+        Role::Applicant,
+        Role::Reviewer,
+        Role::Supervisor,
+        Role::Administration,
+    ];
+
+    /// The provider's staff (工作人员): reviewers and supervisors. The administration (管局) is
+    /// not the provider's staff; it has its own operations.
+    pub const STAFF: [Role; 2] = [Role::Reviewer, Role::Supervisor];
+
+    /// Is this one of the provider's staff?
+    pub fn is_staff(self) -> bool {
+        Role::STAFF.contains(&self)
+    }
+
+    /// The name stored with an account and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::Reviewer => "reviewer",
+            Role::Supervisor => "supervisor",
+            Role::Administration => "administration",
+            Role::System => "system",
+        }
+    }
+
+    /// An account's role from its stored name; `None` for anything else (System included).
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ACCOUNTS.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// What can be done to an order: the buttons a console shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

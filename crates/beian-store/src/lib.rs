@@ -42,6 +42,8 @@ pub enum StoreError {
     OrderInProgress,
     #[error("approval goes through Store::approve_order")]
     ApprovalNeedsPlan,
+    #[error("the transition given to approve_order does not approve")]
+    TransitionNotApproval,
     #[error("order {0} is not in administration review")]
     NotInAdministrationReview(i64),
     #[error("domain {0} is on record already")]
@@ -659,7 +661,10 @@ mod idempotency;
 mod orders;
 mod record;
 mod sms;
-pub use accounts::AccountRow;
+pub use accounts::{
+    AccountRow, AccountStatus, CredentialError, ROLES, validate_email, validate_login,
+    validate_password, validate_role,
+};
 pub use blacklist::{BlacklistEntry, BlacklistKind};
 pub use documents::{BackdropRequest, DocumentReview, DocumentRow, NewDocument};
 pub use events::{DeliveryRow, DueDelivery, EventRow, WebhookRow};

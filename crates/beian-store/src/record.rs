@@ -7,6 +7,7 @@
 //! order's claim `WHERE version = $n AND state = 'administration_review'` admits exactly one).
 
 use beian_core::numbers::{SubjectNumber, WebsiteNumber};
+use beian_core::workflow::{Effect, Transition};
 use beian_rules::model::FilingType;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -356,19 +357,26 @@ impl Store {
         &self,
         id: i64,
         expected_version: i32,
+        t: &Transition,
         plan: &ApprovalPlan,
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<Approval, StoreError> {
+        // The workflow decided the states; this applies the transition that carries the approval.
+        if !t.effects.contains(&Effect::Approve) {
+            return Err(StoreError::TransitionNotApproval);
+        }
+        let (from, to, action) = (t.from.as_str(), t.to.as_str(), format!("{:?}", t.action));
         on_write!(self, pool => {
             let mut tx = pool.begin().await?;
             // Claim the order first: the write serialises concurrent approvals.
             let claimed = sqlx::query(
-                "UPDATE orders SET version = version + 1 WHERE id = $1 AND version = $2 AND state = 'administration_review' \
+                "UPDATE orders SET version = version + 1 WHERE id = $1 AND version = $2 AND state = $3 \
                  RETURNING id",
             )
             .bind(id)
             .bind(expected_version)
+            .bind(from)
             .fetch_optional(&mut *tx)
             .await?;
             if claimed.is_none() {
@@ -376,7 +384,7 @@ impl Store {
                     sqlx::query("SELECT state FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.map(|r| r.try_get("state")).transpose()?;
                 return Err(match state {
                     None => StoreError::OrderNotFound(id),
-                    Some(s) if s != "administration_review" => StoreError::NotInAdministrationReview(id),
+                    Some(s) if s != from => StoreError::NotInAdministrationReview(id),
                     Some(_) => StoreError::Conflict(id),
                 });
             }
@@ -512,8 +520,8 @@ impl Store {
             let numbers = approval.websites.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
             // The `orders_events` trigger reads the action and note from the row.
             sqlx::query(
-                "UPDATE orders SET state = 'approved', in_progress = FALSE, subject_number = $1, updated_at = $2, \
-                 sla_breached_at = NULL, last_actor = $4, last_action = 'AdministrationApprove', last_reasons = '', last_note = $5 \
+                "UPDATE orders SET state = $6, in_progress = $7, subject_number = $1, updated_at = $2, \
+                 sla_breached_at = NULL, last_actor = $4, last_action = $8, last_reasons = '', last_note = $5 \
                  WHERE id = $3",
             )
             .bind(&subject_text)
@@ -521,14 +529,17 @@ impl Store {
             .bind(id)
             .bind(actor)
             .bind(format!("{subject_text} {numbers}"))
+            .bind(to)
+            .bind(!t.to.is_terminal())
+            .bind(&action)
             .execute(&mut *tx)
             .await?;
             sqlx::query(HISTORY_INSERT)
                 .bind(format!("order:{id}"))
                 .bind(actor)
-                .bind("AdministrationApprove")
-                .bind(Some("administration_review"))
-                .bind(Some("approved"))
+                .bind(&action)
+                .bind(Some(from))
+                .bind(Some(to))
                 .bind("")
                 .bind(format!("{subject_text} {numbers}"))
                 .bind(now)

@@ -480,6 +480,7 @@ on_both!(
             .approve_order(
                 o.id,
                 o.version,
+                &approve_transition(),
                 &plan("91330106MA2B3C4D5D", &["SN-A1", "SN-A2"]),
                 "administration",
                 NOW,
@@ -507,6 +508,7 @@ on_both!(
                 .approve_order(
                     o.id,
                     row.version,
+                    &approve_transition(),
                     &plan("91330106MA2B3C4D5D", &["SN-A3"]),
                     "administration",
                     NOW
@@ -519,7 +521,14 @@ on_both!(
         let mut p = plan("91330106MA2B3C4D5D", &["SN-A3"]);
         p.filing_type = FilingType::AddWebsite;
         let second = store
-            .approve_order(o2.id, o2.version, &p, "administration", NOW)
+            .approve_order(
+                o2.id,
+                o2.version,
+                &approve_transition(),
+                &p,
+                "administration",
+                NOW,
+            )
             .await
             .unwrap();
         assert_eq!(second.websites[0].to_string(), "浙ICP备2026000001号-3");
@@ -540,6 +549,7 @@ on_both!(
                     .approve_order(
                         id,
                         version,
+                        &approve_transition(),
                         &plan("91330106MA2B3C4D5D", &["SN-B"]),
                         "administration",
                         NOW,
@@ -585,6 +595,7 @@ on_both!(
                     .approve_order(
                         id,
                         version,
+                        &approve_transition(),
                         &plan(&credential, &["SN-LAST"]),
                         "administration",
                         NOW,
@@ -701,7 +712,9 @@ on_both!(
                 let mut p = plan(&format!("CRED-MANY-{i:04}"), &[sn.as_str()]);
                 p.province = province;
                 p.abbr = abbr;
-                store.approve_order(id, 7, &p, "administration", NOW).await
+                store
+                    .approve_order(id, 7, &approve_transition(), &p, "administration", NOW)
+                    .await
             }));
         }
         let mut numbers = std::collections::HashSet::new();
@@ -727,3 +740,14 @@ on_both!(
         }
     }
 );
+
+/// The transition the workflow decides for an approval (administration review → approved).
+fn approve_transition() -> beian_core::workflow::Transition {
+    use beian_core::workflow::{Action, Effect, OrderState, Transition};
+    Transition {
+        from: OrderState::AdministrationReview,
+        to: OrderState::Approved,
+        action: Action::AdministrationApprove,
+        effects: vec![Effect::Approve],
+    }
+}
