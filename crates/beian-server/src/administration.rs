@@ -75,9 +75,14 @@ impl Administration for BuiltInAdministration {
     fn receive<'a>(&'a self, s: Submission<'a>) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
             if s.order.state == beian_core::workflow::OrderState::SmsVerification {
-                crate::registry::open_challenge(&self.store, s.order, s.application, s.at)
-                    .await
-                    .map_err(PortError::Unavailable)?;
+                crate::service::verification::open_challenge(
+                    &self.store,
+                    s.order,
+                    s.application,
+                    s.at,
+                )
+                .await
+                .map_err(PortError::Unavailable)?;
             }
             Ok(())
         })

@@ -12,12 +12,15 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
 use beian_store::{AccountRow, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::{ApiJson, AppState, Problem};
+use crate::AppState;
+use crate::error::{ApiError, ApiJson};
+use beian_core::workflow::Role;
 
 /// How long a token lives.
 pub const TOKEN_LIFETIME: Duration = Duration::days(30);
@@ -26,45 +29,25 @@ pub const TOKEN_LIFETIME: Duration = Duration::days(30);
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account: AccountRow,
+    /// The account's role (an unknown stored name counts as the least: an applicant).
+    pub role: Role,
 }
 
-fn problem(
-    status: u16,
-    title: &'static str,
-    detail: impl Into<String>,
-    path: Option<&str>,
-) -> Problem {
-    Problem {
-        kind: "https://beian.invalid/problems/request",
-        title,
-        status,
-        detail: detail.into(),
-        path: path.map(str::to_owned),
+impl Caller {
+    fn of(account: AccountRow) -> Caller {
+        let role = Role::parse(&account.role).unwrap_or(Role::Applicant);
+        Caller { account, role }
     }
-}
 
-fn unauthorized() -> Response {
-    let mut r = problem(
-        401,
-        "需要登录 / Authentication required",
-        "send Authorization: Bearer <token> from POST /api/v1/sessions",
-        None,
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    r
-}
+    /// The actor named in history entries.
+    pub fn actor(&self) -> String {
+        format!("account:{}", self.account.id)
+    }
 
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "internal error");
-    problem(
-        500,
-        "内部错误 / Internal error",
-        "the server could not complete the request",
-        None,
-    )
-    .into_response()
+    /// The account id as orders store it.
+    pub fn account_id(&self) -> String {
+        self.account.id.to_string()
+    }
 }
 
 /// The SHA-256 digest (hex) a token is stored under.
@@ -83,40 +66,48 @@ fn new_token() -> Result<String, getrandom::Error> {
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
-    ) -> Result<Caller, Response> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
-        let token = match bearer {
-            Some(t) => t.to_owned(),
-            None => session_from_cookies(parts)?,
-        };
-        let token = token.as_str();
-        let digest = token_digest(token);
-        if let Some(account) = state.token_cache.get(&digest) {
-            return Ok(Caller { account });
+    ) -> Result<Caller, ApiError> {
+        // The authorization middleware has resolved it already on every non-public route.
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
         }
-        match state
-            .store
-            .account_for_token(&digest, OffsetDateTime::now_utc())
-            .await
-        {
-            Ok(Some(account)) => {
-                state.token_cache.put(digest, account.clone());
-                Ok(Caller { account })
-            }
-            Ok(None) => Err(unauthorized()),
-            Err(e) => Err(internal(e)),
+        resolve_caller(parts, state).await
+    }
+}
+
+/// The caller a request authenticates as: its bearer token, else its session cookie (with the
+/// CSRF check for anything but GET and HEAD).
+pub async fn resolve_caller(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let token = match bearer {
+        Some(t) => t.to_owned(),
+        None => session_from_cookies(parts)?,
+    };
+    let digest = token_digest(&token);
+    if let Some(account) = state.token_cache.get(&digest) {
+        return Ok(Caller::of(account));
+    }
+    match state
+        .store
+        .account_for_token(&digest, OffsetDateTime::now_utc())
+        .await?
+    {
+        Some(account) => {
+            state.token_cache.put(digest, account.clone());
+            Ok(Caller::of(account))
         }
+        None => Err(ApiError::unauthenticated()),
     }
 }
 
@@ -156,10 +147,8 @@ fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a s
 }
 
 /// The session token from the cookies; for anything but GET and HEAD, only with the CSRF token.
-/// The error is the response itself, as an extractor's rejection is.
-#[allow(clippy::result_large_err)]
-fn session_from_cookies(parts: &Parts) -> Result<String, Response> {
-    let token = cookie(parts, SESSION_COOKIE).ok_or_else(unauthorized)?;
+fn session_from_cookies(parts: &Parts) -> Result<String, ApiError> {
+    let token = cookie(parts, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
     let safe = matches!(
         parts.method,
         axum::http::Method::GET | axum::http::Method::HEAD
@@ -168,13 +157,11 @@ fn session_from_cookies(parts: &Parts) -> Result<String, Response> {
         let expected = cookie(parts, CSRF_COOKIE);
         let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if expected.is_none() || expected != presented {
-            return Err(problem(
-                403,
+            return Err(ApiError::forbidden(
                 "请求来源无法验证 / CSRF check failed",
                 "a change made with the session cookie must carry the X-CSRF-Token header with the beian_csrf cookie's value",
-                None,
             )
-            .into_response());
+            .at(CSRF_HEADER));
         }
     }
     Ok(token.to_owned())
@@ -219,35 +206,32 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 }
 
 /// Check a login and a password; the problem names the field and the fix, in both languages.
-fn validate(r: &Registration) -> Result<(), Problem> {
+fn validate(r: &Registration) -> Result<(), ApiError> {
     let login = r.login.trim();
     let login_ok = (3..=64).contains(&login.chars().count())
         && login
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
     if !login_ok {
-        return Err(problem(
-            422,
+        return Err(ApiError::invalid(
+            "login",
             "登录名无效 / Invalid login",
             "登录名为 3–64 个字母、数字或 . _ @ - / a login is 3 to 64 letters, digits or . _ @ -",
-            Some("login"),
         ));
     }
     let email = r.email.trim();
     if !email.is_empty() && !beian_rules::validate::email_valid(email) {
-        return Err(problem(
-            422,
+        return Err(ApiError::invalid(
+            "email",
             "邮箱地址无效 / Invalid e-mail address",
             "请填写形如 name@example.com 的邮箱地址，或留空 / give an address like name@example.com, or leave it empty",
-            Some("email"),
         ));
     }
     if r.password.chars().count() < 10 {
-        return Err(problem(
-            422,
+        return Err(ApiError::invalid(
+            "password",
             "密码太短 / Password too short",
             "密码至少 10 个字符 / use at least 10 characters",
-            Some("password"),
         ));
     }
     Ok(())
@@ -257,44 +241,44 @@ fn validate(r: &Registration) -> Result<(), Problem> {
 pub async fn register(
     State(state): State<Arc<AppState>>,
     ApiJson(r): ApiJson<Registration>,
-) -> Response {
-    if let Err(p) = validate(&r) {
-        return p.into_response();
-    }
+) -> Result<Response, ApiError> {
+    let account = create_account(&state, &r, Role::Applicant).await?;
+    Ok((StatusCode::CREATED, Json(account)).into_response())
+}
+
+/// Create an account of `role` after checking login, e-mail and password (the service behind
+/// registration and the supervisors' staff accounts).
+pub async fn create_account(
+    state: &AppState,
+    r: &Registration,
+    role: Role,
+) -> Result<AccountView, ApiError> {
+    validate(r)?;
     let password = r.password.clone();
-    let hashed = tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await;
-    let hash = match hashed {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return internal(e),
-        Err(e) => return internal(e),
-    };
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     match state
         .store
         .create_account(
             r.login.trim(),
             &hash,
-            "applicant",
+            role.as_str(),
             r.display_name.trim(),
             r.email.trim(),
             OffsetDateTime::now_utc(),
         )
         .await
     {
-        Ok(a) => (StatusCode::CREATED, Json(AccountView::from(a))).into_response(),
-        Err(StoreError::LoginTaken) => problem(
-            409,
+        Ok(a) => Ok(AccountView::from(a)),
+        Err(StoreError::LoginTaken) => Err(ApiError::conflict(
+            "login-taken",
             "登录名已被使用 / Login taken",
-            "choose another login",
-            Some("login"),
+            "请换一个登录名 / choose another login",
         )
-        .into_response(),
-        Err(e) => internal(e),
+        .at("login")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -323,11 +307,11 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// `POST /api/v1/sessions`: log in, receive a bearer token.
-pub async fn login(State(state): State<Arc<AppState>>, ApiJson(l): ApiJson<Login>) -> Response {
-    let found = match state.store.account_by_login(l.login.trim()).await {
-        Ok(f) => f,
-        Err(e) => return internal(e),
-    };
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ApiJson(l): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let found = state.store.account_by_login(l.login.trim()).await?;
     let stored = found.as_ref().map(|(_, h)| h.clone());
     let password = l.password;
     let verified = tokio::task::spawn_blocking(move || {
@@ -341,31 +325,21 @@ pub async fn login(State(state): State<Arc<AppState>>, ApiJson(l): ApiJson<Login
     .await
     .unwrap_or(false);
     let Some((account, _)) = found.filter(|_| verified) else {
-        return problem(
-            401,
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "login-failed",
             "登录失败 / Login failed",
             "登录名或密码错误 / wrong login or password",
-            None,
-        )
-        .into_response();
+        ));
     };
-    let token = match new_token() {
-        Ok(t) => t,
-        Err(e) => return internal(e),
-    };
+    let token = new_token().map_err(ApiError::internal)?;
     let now = OffsetDateTime::now_utc();
     let expires_at = now + TOKEN_LIFETIME;
-    if let Err(e) = state
+    state
         .store
         .create_token(&token_digest(&token), account.id, now, expires_at)
-        .await
-    {
-        return internal(e);
-    }
-    let csrf = match new_token() {
-        Ok(t) => t,
-        Err(e) => return internal(e),
-    };
+        .await?;
+    let csrf = new_token().map_err(ApiError::internal)?;
     let max_age = TOKEN_LIFETIME.whole_seconds();
     let mut response = Json(Session {
         token: token.clone(),
@@ -384,18 +358,20 @@ pub async fn login(State(state): State<Arc<AppState>>, ApiJson(l): ApiJson<Login
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    response
+    Ok(response)
 }
 
 /// `DELETE /api/v1/sessions`: log out: the token is revoked (at once here; other server instances
 /// may honour it for up to [`TokenCache::TTL`]) and the cookies are cleared.
-pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller, parts: Parts) -> Response {
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    parts: Parts,
+) -> Result<Response, ApiError> {
     let token = presented_token(&parts.headers).unwrap_or_default();
     let digest = token_digest(&token);
     state.token_cache.forget(&digest);
-    if let Err(e) = state.store.delete_token(&digest).await {
-        return internal(e);
-    }
+    state.store.delete_token(&digest).await?;
     tracing::info!(account = caller.account.id, "logged out");
     let mut response = StatusCode::NO_CONTENT.into_response();
     for name in [SESSION_COOKIE, CSRF_COOKIE] {
@@ -405,7 +381,7 @@ pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller, parts: P
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    response
+    Ok(response)
 }
 
 /// `GET /api/v1/me`: who the token belongs to.

@@ -13,18 +13,16 @@ use beian_store::Claim;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::AppState;
+use crate::auth::Caller;
 use crate::auth::token_digest;
-use crate::{AppState, MAX_BODY_BYTES, Problem};
+use crate::error::ApiError;
+use crate::routes::documents::UPLOAD_BODY_BYTES;
 
-fn problem(status: u16, title: &'static str, detail: &str) -> Response {
-    Problem {
-        kind: "https://beian.invalid/problems/idempotency",
-        title,
-        status,
-        detail: detail.into(),
-        path: Some("Idempotency-Key".into()),
-    }
-    .into_response()
+fn problem(status: StatusCode, kind: &'static str, title: &'static str, detail: &str) -> Response {
+    ApiError::new(status, kind, title, detail)
+        .at("Idempotency-Key")
+        .into_response()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -51,29 +49,41 @@ pub async fn idempotency(
     };
     if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return problem(
-            422,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-idempotency-key",
             "幂等键无效 / Invalid idempotency key",
             "use 1 to 128 printable ASCII characters",
         );
     }
     // The caller: the token's account, or one shared scope for unauthenticated calls.
-    let caller = match crate::auth::presented_token(request.headers()) {
-        Some(token) => match state
-            .store
-            .account_for_token(&token_digest(token.trim()), OffsetDateTime::now_utc())
-            .await
-        {
-            Ok(Some(a)) => format!("account:{}", a.id),
-            _ => return next.run(request).await, // the handler answers 401
+    // The caller the authorization middleware resolved; else the token's account, or one scope
+    // for unauthenticated calls.
+    let resolved = request
+        .extensions()
+        .get::<Caller>()
+        .map(|c| format!("account:{}", c.account.id));
+    let caller = match resolved {
+        Some(c) => c,
+        None => match crate::auth::presented_token(request.headers()) {
+            Some(token) => match state
+                .store
+                .account_for_token(&token_digest(token.trim()), OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(Some(a)) => format!("account:{}", a.id),
+                _ => return next.run(request).await, // the handler answers 401
+            },
+            None => "anonymous".to_owned(),
         },
-        None => "anonymous".to_owned(),
     };
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+    // The largest body any route takes (an upload); each route's own limit applies after.
+    let Ok(bytes) = to_bytes(body, UPLOAD_BODY_BYTES).await else {
         return problem(
-            413,
-            "请求过大 / Request too large",
-            "the body exceeds 1 MiB",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "请求体过大 / Body too large",
+            "the body exceeds the limit",
         );
     };
     let fingerprint = format!(
@@ -104,38 +114,31 @@ pub async fn idempotency(
         }
         Ok(Claim::Busy) => {
             return problem(
-                409,
+                StatusCode::CONFLICT,
+                "request-in-progress",
                 "请求处理中 / Request in progress",
                 "a request with this key is still running: retry shortly",
             );
         }
         Ok(Claim::Mismatch) => {
             return problem(
-                422,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
                 "幂等键已用于其他请求 / Key reused",
                 "this key was used for a different request: use a new key",
             );
         }
         Err(e) => {
-            tracing::error!(error = %e, "idempotency claim failed");
-            return problem(
-                500,
-                "内部错误 / Internal error",
-                "the server could not complete the request",
-            );
+            return ApiError::internal(format!("idempotency claim failed: {e}")).into_response();
         }
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, 16 * MAX_BODY_BYTES).await else {
+    let Ok(bytes) = to_bytes(body, 16 * crate::MAX_BODY_BYTES).await else {
         let _ = state.store.release_idempotency_key(&caller, &key).await;
-        return problem(
-            500,
-            "内部错误 / Internal error",
-            "the response could not be recorded",
-        );
+        return ApiError::internal("the response could not be recorded").into_response();
     };
     let outcome = if parts.status.is_server_error() {
         // A server failure applied nothing: let the retry run again.

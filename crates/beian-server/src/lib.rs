@@ -1,33 +1,39 @@
-//! beian-server: the HTTP shell of the filing service (axum). Thin by design: handlers parse,
-//! call the core (rules engine, workflow) and the store, and map errors to problem+json.
+//! beian-server: the filing service behind its faces. Three layers, each with one rule:
 //!
-//! Served so far: `/healthz`, `/metrics` (Prometheus text), `/api/openapi.json`, and the rules
-//! engine as `POST /api/v1/check` and `POST /api/v1/filing-type`. Every request body is limited
-//! to [`MAX_BODY_BYTES`].
+//! - [`routes`] (and `auth`'s handlers): the JSON API, one router per resource. Handlers parse,
+//!   call the service layer, and map results to JSON and errors to [`ApiError`] problem+json.
+//! - [`service`]: what the service does — filing, verification, documents, events, jobs — with
+//!   typed inputs, domain results and domain errors; never a request or a response. The console
+//!   is a second adapter over the same functions.
+//! - below them the pure core (`beian-rules`, `beian-core`) decides, and the store
+//!   (`beian-store`) applies.
+//!
+//! Cross-cutting: [`authz`] is the one table of who may call which route, enforced before any
+//! handler; [`error`] is the one error type; [`administration`] and [`domain_library`] are the
+//! ports to the provincial administration (管局) and the registrars' domain library.
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
-use beian_rules::{Engine, parse_document};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::Response;
+use beian_rules::Engine;
 use beian_store::Store;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub mod administration;
 pub mod auth;
-pub mod blacklist;
-pub mod documents;
-pub mod events;
+pub mod authz;
+pub mod domain_library;
+pub mod error;
 pub mod idempotency;
-pub mod orders;
-pub mod record;
-pub mod registrar;
-pub mod registry;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+
+pub use error::{ApiError, ApiJson, Problem, parse_body};
 
 /// The largest request body accepted (an application with its context is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -54,7 +60,7 @@ pub struct AppState {
     /// Accounts of recently seen bearer tokens.
     pub token_cache: Arc<auth::TokenCache>,
     /// The registrars' library the DOMAIN_* rules read (the built-in table unless replaced).
-    pub registrar: Arc<dyn registrar::RegistrarLibrary>,
+    pub registrar: Arc<dyn domain_library::RegistrarLibrary>,
     /// The gate feed's head as last seen (woken by a watcher task), for long-polling gates.
     pub gate_head: tokio::sync::watch::Receiver<i64>,
     gate_head_tx: Arc<tokio::sync::watch::Sender<i64>>,
@@ -132,7 +138,7 @@ impl AppState {
             token_cache: Arc::new(auth::TokenCache::default()),
             registrar_seen: Arc::default(),
             registrar_checked: Arc::default(),
-            registrar: Arc::new(registrar::BuiltInRegistrar {
+            registrar: Arc::new(domain_library::BuiltInRegistrar {
                 store: store.clone(),
             }),
             gate_head,
@@ -201,9 +207,9 @@ impl AppState {
     }
 }
 
-/// The application's routes.
-pub fn router(state: AppState) -> Router {
-    let state = Arc::new(state);
+/// Every route the API serves, and the (method, path) pairs registered: the JSON routes inside
+/// the 1 MiB body limit, the uploads with a limit of their own.
+fn api_routes(state: &AppState) -> (Router<Arc<AppState>>, Vec<(Method, &'static str)>) {
     // Login is rate limited per client IP (brute force); the limiter's memory is trimmed below.
     let login_limit = Arc::new(
         tower_governor::governor::GovernorConfigBuilder::default()
@@ -222,16 +228,6 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or_default(),
     );
     let query_limiter = query_limit.limiter().clone();
-    let store = state.store.clone();
-    spawn_head_watcher((*state.gate_head_tx).clone(), move || {
-        let store = store.clone();
-        async move { store.gate_last_seq().await }
-    });
-    let store = state.store.clone();
-    spawn_head_watcher((*state.event_head_tx).clone(), move || {
-        let store = store.clone();
-        async move { store.event_head().await }
-    });
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -254,136 +250,90 @@ pub fn router(state: AppState) -> Router {
             "查询过于频繁，请稍后再试 / too many queries: wait and retry",
         )
     });
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(prometheus))
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/v1/check", post(check))
-        .route("/api/v1/filing-type", post(filing_type))
-        .route("/api/v1/accounts", post(auth::register))
-        .route(
+    let r = routes::Routes::default()
+        .post("/api/v1/accounts", auth::register)
+        .on(
+            Method::POST,
             "/api/v1/sessions",
-            post(auth::login).layer(login_layer).delete(auth::logout),
+            axum::routing::post(auth::login).layer(login_layer),
         )
-        .route("/api/v1/me", get(auth::me))
-        .route("/api/v1/orders", post(orders::create).get(orders::list))
-        .route(
-            "/api/v1/orders/{id}",
-            get(orders::get_one).put(orders::update),
-        )
-        .route("/api/v1/orders/{id}/submit", post(orders::submit))
-        .route("/api/v1/orders/{id}/withdraw", post(orders::withdraw))
-        .route("/api/v1/orders/{id}/pass", post(orders::pass))
-        .route("/api/v1/orders/{id}/reject", post(orders::reject))
-        .route(
-            "/api/v1/orders/{id}/complete-verification",
-            post(orders::complete_verification),
-        )
-        .route(
-            "/api/v1/orders/{id}/submit-to-administration",
-            post(orders::submit_to_administration),
-        )
-        .route("/api/v1/review/queue", get(orders::queue))
-        .route(
-            "/api/v1/blacklist",
-            post(blacklist::add).get(blacklist::list),
-        )
-        .route("/api/v1/orders/{id}/sms", post(registry::answer_sms))
-        .route("/api/v1/orders/{id}/approve", post(registry::approve))
-        .route(
-            "/api/v1/orders/{id}/administration-reject",
-            post(registry::reject),
-        )
-        .route("/api/v1/registry/sms-outbox", get(registry::outbox))
-        .route(
-            "/api/v1/registry/filings",
-            post(record::record_foreign_filing),
-        )
-        .route("/api/v1/registry/revocations", post(record::revoke))
-        .route(
-            "/api/v1/products",
-            get(record::products).post(record::put_product),
-        )
-        .route(
-            "/api/v1/products/{instance}/service-numbers",
-            post(record::apply_service_number),
-        )
-        .route(
+        .delete("/api/v1/sessions", auth::logout)
+        .get("/api/v1/me", auth::me)
+        .on(
+            Method::GET,
             "/api/v1/public/query",
-            get(record::public_query).layer(query_layer),
-        )
-        .route("/api/v1/gate/snapshot", get(record::gate_snapshot))
-        .route("/api/v1/gate/changes", get(record::gate_changes))
-        .route("/api/v1/gate/in-progress", get(record::gate_in_progress))
-        .route(
-            "/api/v1/rectifications",
-            post(record::open_rectification).get(record::rectifications),
-        )
-        .route(
-            "/api/v1/rectifications/{id}/resolve",
-            post(record::resolve_rectification),
-        )
-        .route("/api/v1/jobs/run", post(record::run_jobs))
-        .route(
-            "/api/v1/orders/{id}/documents/{doc}/file",
-            get(documents::file),
-        )
-        .route(
-            "/api/v1/orders/{id}/documents/{doc}/review",
-            post(documents::review),
-        )
-        .route(
-            "/api/v1/orders/{id}/backdrop",
-            post(documents::request_backdrop),
-        )
-        .route(
-            "/api/v1/orders/{id}/backdrop/shipped",
-            post(documents::backdrop_shipped),
-        )
-        .route(
-            "/api/v1/orders/{id}/statements/require",
-            post(documents::require_statements),
-        )
-        .route(
-            "/api/v1/orders/{id}/statements/received",
-            post(documents::statements_received),
-        )
-        .route("/api/v1/events", get(events::list))
-        .route("/api/v1/events/{seq}/deliveries", get(events::deliveries))
-        .route(
-            "/api/v1/webhooks",
-            get(events::list_webhooks).post(events::create_webhook),
-        )
-        .route("/api/v1/webhooks/{id}", delete(events::delete_webhook))
-        .route("/api/v1/notifications/sms", get(events::sms_outbox))
-        .route("/api/v1/registrar-records", get(registrar::list))
-        .route("/api/v1/registrar-records/import", post(registrar::import))
-        .route(
-            "/api/v1/registrar-records/{domain}",
-            put(registrar::put).delete(registrar::delete),
-        )
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotency,
-        ))
+            axum::routing::get(routes::public_query::public_query).layer(query_layer),
+        );
+    let r = [
+        routes::system::routes,
+        routes::rules::routes,
+        routes::orders::routes,
+        routes::administration::routes,
+        routes::national_record::routes,
+        routes::products::routes,
+        routes::gate_feed::routes,
+        routes::rectifications::routes,
+        routes::jobs::routes,
+        routes::blacklist::routes,
+        routes::documents::routes,
+        routes::events::routes,
+        routes::domain_library::routes,
+    ]
+    .into_iter()
+    .fold(r, |r, add| add(r));
+    let (json, mut registered) = r.into_parts();
+    let (uploads, more) = routes::documents::upload_routes(routes::Routes::default()).into_parts();
+    registered.extend(more);
+    let router = json
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
-        // Uploads have a limit of their own (one 4 MB document), outside the 1 MiB one.
-        .merge(
-            Router::new()
-                .route(
-                    "/api/v1/orders/{id}/documents",
-                    post(documents::upload).get(documents::list),
-                )
-                .layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_BYTES))
-                .layer(tower_http::limit::RequestBodyLimitLayer::new(
-                    documents::UPLOAD_BODY_BYTES,
-                )),
-        )
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .merge(uploads);
+    (router, registered)
+}
+
+/// The (method, path) pairs the router serves, for tests that hold the authorization table and
+/// the OpenAPI document to them.
+pub fn registered_routes(state: &AppState) -> Vec<(Method, &'static str)> {
+    api_routes(state).1
+}
+
+/// The application's routes with their middleware: problem+json for every refusal (outermost),
+/// tracing, the authorization table, then idempotency keys.
+pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
+    let store = state.store.clone();
+    spawn_head_watcher((*state.gate_head_tx).clone(), move || {
+        let store = store.clone();
+        async move { store.gate_last_seq().await }
+    });
+    let store = state.store.clone();
+    spawn_head_watcher((*state.event_head_tx).clone(), move || {
+        let store = store.clone();
+        async move { store.event_head().await }
+    });
+    let (api, _) = api_routes(&state);
+    api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::idempotency,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        authz::authorize,
+    ))
+    .fallback(no_such_route)
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .layer(axum::middleware::from_fn(error::framework_refusals))
+    .with_state(state)
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::not_found(
+        "no-such-route",
+        "路径不存在 / Not found",
+        "没有这个接口，请查看 /api/openapi.json / no such route: see /api/openapi.json",
+    )
 }
 
 /// Watch a head (a sequence number `poll` reads from the store) every 100 ms, so that waiters on
@@ -416,20 +366,18 @@ where
 
 /// A 429 problem with `Retry-After`.
 fn too_many(e: tower_governor::GovernorError, detail: &str) -> Response {
-    let mut r = Problem {
-        kind: "https://beian.invalid/problems/rate-limited",
-        title: "尝试过于频繁 / Too many attempts",
-        status: 429,
-        detail: detail.into(),
-        path: None,
-    }
-    .into_response();
+    let mut err = ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+        "尝试过于频繁 / Too many attempts",
+        detail,
+    );
     if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e
         && let Ok(v) = HeaderValue::from_str(&wait_time.to_string())
     {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
+        err = err.with_header(header::RETRY_AFTER, v);
     }
-    r
+    axum::response::IntoResponse::into_response(err)
 }
 
 /// Serve until the future `shutdown` completes.
@@ -445,255 +393,9 @@ pub async fn serve(
     Ok(())
 }
 
-/// An RFC 9457 problem document, bilingual where a person reads it.
-#[derive(Debug, Serialize)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub title: &'static str,
-    pub status: u16,
-    pub detail: String,
-    /// Where in the request the problem is (`application.subject.nature`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, Json(self)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        response
+impl AppState {
+    /// The Prometheus text of every metric recorded in this process.
+    pub fn metrics_text(&self) -> String {
+        self.metrics.render()
     }
-}
-
-fn unusable(e: beian_rules::InputError) -> Problem {
-    Problem {
-        kind: "https://beian.invalid/problems/unusable-input",
-        title: "输入无法使用 / Unusable input",
-        status: 422,
-        detail: e.message,
-        path: (!e.path.is_empty()).then_some(e.path),
-    }
-}
-
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            Problem {
-                kind: "https://beian.invalid/problems/unavailable",
-                title: "服务不可用 / Service unavailable",
-                status: 503,
-                detail: "the database does not answer".into(),
-                path: None,
-            }
-            .into_response()
-        }
-    }
-}
-
-async fn prometheus(State(state): State<Arc<AppState>>) -> Response {
-    // Gauges that mirror the store are refreshed at scrape time.
-    match state.store.count_by_state().await {
-        Ok(counts) => {
-            for (order_state, n) in counts {
-                metrics::gauge!("beian_orders", "state" => order_state).set(n as f64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "metrics: counting orders failed"),
-    }
-    match orders::overdue_count(&state).await {
-        Ok(n) => metrics::gauge!("beian_sla_breaches").set(n as f64),
-        Err(e) => tracing::warn!(error = %e, "metrics: SLA breaches failed"),
-    }
-    let mut response = state.metrics.render().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
-    response
-}
-
-async fn openapi() -> Response {
-    let mut response = OPENAPI.as_str().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-/// The OpenAPI document: the check input is the shipped JSON Schema (OpenAPI 3.1 speaks JSON
-/// Schema 2020-12).
-static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let input: serde_json::Value =
-        serde_json::from_str(include_str!("../../../schema/check-input.schema.json"))
-            .unwrap_or(serde_json::Value::Null);
-    let problem = serde_json::json!({"description": "problem+json", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
-    let mut doc = serde_json::json!({
-        "openapi": "3.1.0",
-        "info": {"title": "beian", "version": env!("CARGO_PKG_VERSION"), "description": "ICP filing system API"},
-        "paths": {
-            "/healthz": {"get": {"summary": "Liveness and database reachability", "responses": {"200": {"description": "ok"}, "503": problem}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
-            "/api/v1/check": {"post": {
-                "summary": "Check an application against every rule (SPEC §7)",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
-                "responses": {"200": {"description": "the report: findings, detected filing type, summary", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}}, "422": problem, "413": {"description": "body larger than 1 MiB"}}
-            }},
-            "/api/v1/accounts": {"post": {
-                "summary": "Register an applicant account",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string", "minLength": 3, "maxLength": 64}, "password": {"type": "string", "minLength": 10}, "display_name": {"type": "string"}}}}}},
-                "responses": {"201": {"description": "the account"}, "409": problem, "422": problem}
-            }},
-            "/api/v1/sessions": {"post": {
-                "summary": "Log in: a bearer token for the Authorization header",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
-                "responses": {"200": {"description": "token, expires_at, account; also sets the console's cookies beian_session (HttpOnly, Secure, SameSite=Lax) and beian_csrf (changes made with the cookie repeat it in X-CSRF-Token)"}, "401": problem}
-            },
-            "delete": {
-                "summary": "Log out: revoke the token (bearer or cookie) and clear the cookies",
-                "security": [{"bearer": []}],
-                "responses": {"204": {"description": "logged out"}, "401": problem, "403": problem}
-            }},
-            "/api/v1/me": {"get": {
-                "summary": "The account the bearer token belongs to",
-                "security": [{"bearer": []}],
-                "responses": {"200": {"description": "the account"}, "401": problem}
-            }},
-            "/api/v1/orders": {
-                "post": {"summary": "Create a draft order from {application} (applicants); the rules run at once", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}}, "responses": {"201": {"description": "the order with its report, actions and history"}, "401": problem, "403": problem, "422": problem}},
-                "get": {"summary": "The caller's orders", "security": [{"bearer": []}], "responses": {"200": {"description": "id, state, filing_type, version of each"}, "401": problem}}
-            },
-            "/api/v1/orders/{id}": {
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "get": {"summary": "An order with its report, available actions and history (owner or staff; 404 for anyone else)", "security": [{"bearer": []}], "responses": {"200": {"description": "the order"}, "401": problem, "404": problem}},
-                "put": {"summary": "Replace a draft's application (owner)", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}}, "responses": {"200": {"description": "the order"}, "404": problem, "409": problem, "422": problem}}
-            },
-            "/api/v1/orders/{id}/{action}": {
-                "parameters": [
-                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
-                    {"name": "action", "in": "path", "required": true, "schema": {"enum": ["submit", "withdraw", "pass", "reject", "complete-verification", "submit-to-administration", "sms", "approve", "administration-reject"]}},
-                    {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}
-                ],
-                "post": {"summary": "A workflow step: submit and withdraw (applicant); pass, reject {reasons, note, paths}, complete-verification, submit-to-administration (reviewer); sms {code, mobile, credential_tail} (applicant); approve, administration-reject {reasons, note} (administration)", "security": [{"bearer": []}], "responses": {"200": {"description": "the order after the step (approve: subject_number and website_numbers)"}, "401": problem, "403": problem, "404": problem, "409": problem, "422": problem}}
-            },
-            "/api/v1/review/queue": {"get": {"summary": "The provider's work, most urgent working-day deadline first (staff)", "security": [{"bearer": []}], "responses": {"200": {"description": "id, state, entered_at, due, overdue, estimated"}, "403": problem}}},
-            "/api/v1/blacklist": {
-                "post": {"summary": "Add a credential number or website name for good (supervisors)", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["kind", "value", "reason"], "properties": {"kind": {"enum": ["credential", "website_name"]}, "value": {"type": "string"}, "reason": {"type": "string"}}}}}}, "responses": {"201": {"description": "added"}, "403": problem, "422": problem}},
-                "get": {"summary": "The blacklist, credential numbers masked (staff)", "security": [{"bearer": []}], "responses": {"200": {"description": "entries"}, "403": problem}}
-            },
-            "/api/v1/registry/sms-outbox": {"get": {"summary": "The built-in administration's simulated SMS gateway (administration)", "security": [{"bearer": []}], "responses": {"200": {"description": "order_id, mobile, text"}, "403": problem}}},
-            "/api/v1/filing-type": {"post": {
-                "summary": "Detect the filing type and the refusals (SPEC §4)",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
-                "responses": {"200": {"description": "filing_type and refusals"}, "422": problem}
-            }}
-        },
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": {
-            "CheckInput": input,
-            "Report": {"type": "object", "required": ["findings", "filing_type", "summary"], "properties": {
-                "findings": {"type": "array", "items": {"type": "object", "required": ["rule", "severity", "path", "message_zh", "message_en", "fix_zh", "fix_en"], "properties": {
-                    "rule": {"type": "string"}, "severity": {"enum": ["error", "warning", "info"]}, "path": {"type": "string"},
-                    "message_zh": {"type": "string"}, "message_en": {"type": "string"}, "fix_zh": {"type": "string"}, "fix_en": {"type": "string"},
-                    "rejection_reason": {"type": ["string", "null"]}}}},
-                "filing_type": {"type": "string"},
-                "summary": {"type": "object", "properties": {"errors": {"type": "integer"}, "warnings": {"type": "integer"}}}}},
-            "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "path": {"type": "string"}}}
-        }}
-    });
-    if let (Some(paths), Some(more)) = (
-        doc["paths"].as_object_mut(),
-        registrar::openapi_paths(&problem).as_object(),
-    ) {
-        paths.extend(more.clone());
-    }
-    for more in [
-        record::openapi_paths(&problem),
-        documents::openapi_paths(&problem),
-        events::openapi_paths(&problem),
-    ] {
-        if let (Some(paths), Some(more)) = (doc["paths"].as_object_mut(), more.as_object()) {
-            paths.extend(more.clone());
-        }
-    }
-    doc.to_string()
-});
-
-async fn check(State(state): State<Arc<AppState>>, body: String) -> Response {
-    let doc = match parse_document(&body) {
-        Ok(d) => d,
-        Err(e) => return unusable(e).into_response(),
-    };
-    let report = state.engine.check(
-        &doc.application,
-        &doc.context,
-        beian_rules::today_in_china(),
-    );
-    metrics::counter!("beian_checks_total", "outcome" => if report.passes() { "pass" } else { "errors" }).increment(1);
-    Json(report).into_response()
-}
-
-#[derive(Serialize)]
-struct Detection {
-    filing_type: beian_rules::FilingType,
-    refusals: Vec<beian_rules::Refusal>,
-}
-
-async fn filing_type(body: String) -> Response {
-    match parse_document(&body) {
-        Ok(doc) => {
-            let (filing_type, refusals) = beian_rules::detect(&doc.application, &doc.context);
-            Json(Detection {
-                filing_type,
-                refusals,
-            })
-            .into_response()
-        }
-        Err(e) => unusable(e).into_response(),
-    }
-}
-
-/// A JSON body whose problems are answered as problem+json naming the field, in both languages
-/// (axum's own `Json` answers in plain English text).
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
-where
-    S: Send + Sync,
-    T: serde::de::DeserializeOwned,
-{
-    type Rejection = Response;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        parse_body(&bytes).map(ApiJson)
-    }
-}
-
-/// Parse a JSON body, answering problems as problem+json naming the field (for handlers that
-/// check the caller's role before they look at the body). The error is the response itself, as
-/// every handler's early exit is.
-#[allow(clippy::result_large_err)]
-pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        Problem {
-            kind: "https://beian.invalid/problems/unusable-input",
-            title: "请求体无法使用 / Unusable request body",
-            status: 422,
-            detail: format!("请按接口文档填写 / see /api/openapi.json: {}", e.inner()),
-            path: (path != ".").then_some(path),
-        }
-        .into_response()
-    })
 }

@@ -445,6 +445,9 @@ async fn applicants_are_emailed_and_follow_their_own_events() {
 
 #[tokio::test]
 async fn two_instances_deliver_each_event_once() {
+    if common::skip_postgres() {
+        return;
+    }
     let db = Database::new("postgres", "dispatch_two").await;
     let receiver = WebhookReceiver::start(vec![]).await;
     let flags = ["--login-burst", "1000", "--dispatch-interval-ms", "50"];
@@ -494,12 +497,16 @@ async fn sla_breaches_are_flagged_once_with_a_controlled_clock() {
         beian_server::AppState::new(beian_store::Store::connect(&db.url).await.unwrap()).unwrap();
     let now = time::OffsetDateTime::now_utc();
     // Within the working day nothing is flagged; ten calendar days on, the step is overdue.
-    let jobs = beian_server::record::run_due(&state, now).await.unwrap();
+    let jobs = beian_server::service::jobs::run_due(&state, now)
+        .await
+        .unwrap();
     assert!(jobs.sla_breaches.is_empty());
     let later = now + time::Duration::days(10);
-    let jobs = beian_server::record::run_due(&state, later).await.unwrap();
+    let jobs = beian_server::service::jobs::run_due(&state, later)
+        .await
+        .unwrap();
     assert_eq!(jobs.sla_breaches, vec![id]);
-    let jobs = beian_server::record::run_due(&state, later + time::Duration::hours(1))
+    let jobs = beian_server::service::jobs::run_due(&state, later + time::Duration::hours(1))
         .await
         .unwrap();
     assert!(jobs.sla_breaches.is_empty(), "flagged once per step");
@@ -534,7 +541,9 @@ async fn sla_breaches_are_flagged_once_with_a_controlled_clock() {
         )
         .await;
     assert_eq!(status, 200);
-    let jobs = beian_server::record::run_due(&state, later).await.unwrap();
+    let jobs = beian_server::service::jobs::run_due(&state, later)
+        .await
+        .unwrap();
     assert!(jobs.sla_breaches.is_empty(), "waiting on the applicant");
     let (status, _) = desk
         .api
@@ -549,7 +558,9 @@ async fn sla_breaches_are_flagged_once_with_a_controlled_clock() {
         )
         .await;
     assert_eq!(status, 201);
-    let jobs = beian_server::record::run_due(&state, later).await.unwrap();
+    let jobs = beian_server::service::jobs::run_due(&state, later)
+        .await
+        .unwrap();
     assert_eq!(jobs.sla_breaches, vec![id], "the photo waits for review");
     drop(server);
     desk.store.close().await;

@@ -361,11 +361,11 @@ async fn every_filing_type(kind: &str) {
     assert_eq!(o["state"], "sms_verification");
     // Nobody answers for 24 hours: the window closes and the provider submits again.
     let now = OffsetDateTime::now_utc();
-    let jobs = beian_server::record::run_due(&w.state, now + time::Duration::hours(23))
+    let jobs = beian_server::service::jobs::run_due(&w.state, now + time::Duration::hours(23))
         .await
         .unwrap();
     assert!(jobs.sms_timeouts.is_empty());
-    let jobs = beian_server::record::run_due(&w.state, now + time::Duration::hours(25))
+    let jobs = beian_server::service::jobs::run_due(&w.state, now + time::Duration::hours(25))
         .await
         .unwrap();
     assert_eq!(jobs.sms_timeouts, vec![id]);
@@ -628,12 +628,12 @@ async fn every_filing_type(kind: &str) {
         "{o:#}"
     );
     // Expiry: 45 days after the first submission, an order not approved expires (not before).
-    let jobs = beian_server::record::run_due(&w.state, now + time::Duration::days(44))
+    let jobs = beian_server::service::jobs::run_due(&w.state, now + time::Duration::days(44))
         .await
         .unwrap();
     assert!(!jobs.expired.contains(&a), "{jobs:?}");
     assert_eq!(w.order(a, &yunfan).await["state"], "provider_review");
-    let jobs = beian_server::record::run_due(&w.state, now + time::Duration::days(46))
+    let jobs = beian_server::service::jobs::run_due(&w.state, now + time::Duration::days(46))
         .await
         .unwrap();
     assert!(jobs.expired.contains(&a), "{jobs:?}");
@@ -776,7 +776,7 @@ async fn every_filing_type(kind: &str) {
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine:#}");
     let (_, theirs) = api.get("/api/v1/rectifications", Some(&liming)).await;
     assert_eq!(theirs.as_array().unwrap().len(), 0);
-    let jobs = beian_server::record::run_due(&w.state, now + time::Duration::days(30))
+    let jobs = beian_server::service::jobs::run_due(&w.state, now + time::Duration::days(30))
         .await
         .unwrap();
     assert_eq!(
@@ -854,6 +854,9 @@ async fn every_filing_type_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_filing_type_on_postgres() {
+    if common::skip_postgres() {
+        return;
+    }
     every_filing_type("postgres").await;
 }
 
@@ -907,8 +910,8 @@ async fn jobs_on_two_instances(kind: &str) {
     let b =
         beian_server::AppState::new(beian_store::Store::connect(&db.url).await.unwrap()).unwrap();
     let (ra, rb) = tokio::join!(
-        beian_server::record::run_due(&a, later),
-        beian_server::record::run_due(&b, later)
+        beian_server::service::jobs::run_due(&a, later),
+        beian_server::service::jobs::run_due(&b, later)
     );
     let expired: Vec<i64> = ra
         .unwrap()
@@ -942,5 +945,8 @@ async fn jobs_on_two_instances_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_on_two_instances_on_postgres() {
+    if common::skip_postgres() {
+        return;
+    }
     jobs_on_two_instances("postgres").await;
 }

@@ -1,11 +1,7 @@
-//! Events over HTTP and their delivery. Every state change is an event in the store's outbox,
-//! written in the transaction that makes the change. Applicants follow their own events by
-//! long-polling `GET /api/v1/events`; supervisors configure webhooks; the dispatcher delivers each
-//! event to every webhook (signed, retried with backoff, at-least-once with an idempotency key)
-//! and to the notification sink (e-mail over SMTP when configured, else the log).
-
-// A handler's early exit is an axum `Response`; boxing it would only add an allocation per error.
-#![allow(clippy::result_large_err)]
+//! Events over HTTP. Applicants follow their own events by long-polling `GET /api/v1/events`
+//! (staff see all); supervisors configure webhooks, see where an event's deliveries stand, and
+//! read the text messages sent to applicants. The delivery itself is
+//! [`crate::service::events`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,78 +9,25 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use beian_core::workflow::{OrderState, Role};
-use beian_notify::{Email, WebhookDelivery};
-use beian_store::{DueDelivery, EventRow};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::Routes;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::orders::{internal, problem, role_of};
+use crate::error::{ApiError, ApiJson};
+use crate::service::events::EventView;
 
 /// How long a long-polling client may wait for an event.
 pub const EVENTS_MAX_WAIT: Duration = Duration::from_secs(30);
-/// How long a claimed delivery is reserved for the instance attempting it.
-const LEASE: time::Duration = time::Duration::seconds(60);
-/// Deliveries claimed per dispatcher round.
-const BATCH: i64 = 64;
 
-/// An event as applicants and webhooks see it.
-#[derive(Debug, Serialize)]
-pub struct EventView {
-    /// `evt-<seq>`: stable across retries (the webhook's idempotency key).
-    pub id: String,
-    pub seq: i64,
-    pub kind: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order: Option<i64>,
-    /// The applicant account concerned (absent for staff-only events).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub action: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub note: String,
-    pub data: serde_json::Value,
-}
-
-impl From<&EventRow> for EventView {
-    fn from(e: &EventRow) -> EventView {
-        EventView {
-            id: idempotency_key(e.seq),
-            seq: e.seq,
-            kind: e.kind.clone(),
-            at: e.at,
-            order: e.order_id,
-            account: (!e.account.is_empty()).then(|| e.account.clone()),
-            from: e.from_state.clone(),
-            to: e.to_state.clone(),
-            action: e.action.clone(),
-            reasons: e
-                .reasons
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            note: e.note.clone(),
-            data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
-        }
-    }
-}
-
-/// The idempotency key of an event: the same for every attempt to deliver it.
-pub fn idempotency_key(seq: i64) -> String {
-    format!("evt-{seq}")
+pub fn routes(r: Routes) -> Routes {
+    r.get("/api/v1/events", list)
+        .get("/api/v1/events/{seq}/deliveries", deliveries)
+        .get("/api/v1/webhooks", list_webhooks)
+        .post("/api/v1/webhooks", create_webhook)
+        .delete("/api/v1/webhooks/{id}", delete_webhook)
+        .get("/api/v1/notifications/sms", sms_outbox)
 }
 
 #[derive(Deserialize)]
@@ -104,12 +47,9 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Query(q): Query<EventsQuery>,
-) -> Response {
-    let own = caller.account.id.to_string();
-    let account = match role_of(&caller) {
-        Role::Reviewer | Role::Supervisor => None,
-        _ => Some(own.as_str()),
-    };
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let own = caller.account_id();
+    let account = (!caller.role.is_staff()).then_some(own.as_str());
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let wait = Duration::from_secs(q.wait.unwrap_or(0)).min(EVENTS_MAX_WAIT);
     let deadline = tokio::time::Instant::now() + wait;
@@ -117,24 +57,21 @@ pub async fn list(
     loop {
         // Mark the head seen before reading, so that a commit in between wakes us.
         head.borrow_and_update();
-        let events = match state.store.events_after(account, q.after, limit).await {
-            Ok(e) => e,
-            Err(e) => return internal(e),
-        };
+        let events = state.store.events_after(account, q.after, limit).await?;
         if !events.is_empty() || tokio::time::Instant::now() >= deadline {
             let last = events.last().map_or(q.after, |e| e.seq);
-            return Json(serde_json::json!({
+            return Ok(Json(serde_json::json!({
                 "last_seq": last,
                 "events": events.iter().map(EventView::from).collect::<Vec<_>>(),
-            }))
-            .into_response();
+            })));
         }
         let _ = tokio::time::timeout_at(deadline, head.changed()).await;
     }
 }
 
+/// A webhook as supervisors see it.
 #[derive(Serialize)]
-struct WebhookView {
+pub struct WebhookView {
     id: i64,
     url: String,
     active: bool,
@@ -155,127 +92,110 @@ pub struct NewWebhook {
 pub async fn create_webhook(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Some(r) = crate::record::supervisor_only(&caller) {
-        return r;
-    }
-    let body: NewWebhook = match crate::parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    ApiJson(body): ApiJson<NewWebhook>,
+) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let url = body.url.trim();
     let ok = url.len() <= 2048
         && (url.starts_with("http://") || url.starts_with("https://"))
         && reqwest::Url::parse(url).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()));
     if !ok {
-        return problem(
-            422,
+        return Err(ApiError::invalid(
+            "url",
             "Webhook 地址无效 / Invalid webhook URL",
             "请填写 http:// 或 https:// 开头的完整地址 / give a full http:// or https:// URL",
-            Some("url".into()),
-        );
+        ));
     }
     let mut secret = [0u8; 32];
-    if let Err(e) = getrandom::fill(&mut secret) {
-        return internal(e);
-    }
+    getrandom::fill(&mut secret).map_err(ApiError::internal)?;
     let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    let actor = format!("account:{}", caller.account.id);
-    match state
+    let w = state
         .store
-        .create_webhook(url, &secret, &actor, OffsetDateTime::now_utc())
-        .await
-    {
-        Ok(w) => (
-            StatusCode::CREATED,
-            Json(WebhookView {
-                id: w.id,
-                url: w.url,
-                active: w.active,
-                secret: Some(w.secret),
-                created_at: w.created_at,
-            }),
-        )
-            .into_response(),
-        Err(e) => internal(e),
-    }
+        .create_webhook(url, &secret, &caller.actor(), OffsetDateTime::now_utc())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookView {
+            id: w.id,
+            url: w.url,
+            active: w.active,
+            secret: Some(w.secret),
+            created_at: w.created_at,
+        }),
+    ))
 }
 
 /// `GET /api/v1/webhooks` (supervisors).
-pub async fn list_webhooks(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
-    if let Some(r) = crate::record::supervisor_only(&caller) {
-        return r;
-    }
-    match state.store.webhooks().await {
-        Ok(ws) => Json(
-            ws.into_iter()
-                .map(|w| WebhookView {
-                    id: w.id,
-                    url: w.url,
-                    active: w.active,
-                    secret: None,
-                    created_at: w.created_at,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => internal(e),
-    }
+pub async fn list_webhooks(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<WebhookView>>, ApiError> {
+    let ws = state.store.webhooks().await?;
+    Ok(Json(
+        ws.into_iter()
+            .map(|w| WebhookView {
+                id: w.id,
+                url: w.url,
+                active: w.active,
+                secret: None,
+                created_at: w.created_at,
+            })
+            .collect(),
+    ))
 }
 
 /// `DELETE /api/v1/webhooks/{id}` (supervisors): stop delivering to it.
 pub async fn delete_webhook(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
     Path(id): Path<i64>,
-) -> Response {
-    if let Some(r) = crate::record::supervisor_only(&caller) {
-        return r;
-    }
-    match state
+) -> Result<StatusCode, ApiError> {
+    let removed = state
         .store
         .deactivate_webhook(id, OffsetDateTime::now_utc())
-        .await
-    {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => problem(
-            404,
+        .await?;
+    if !removed {
+        return Err(ApiError::not_found(
+            "webhook-not-found",
             "Webhook 不存在 / Webhook not found",
             "no active webhook with this id",
-            None,
-        ),
-        Err(e) => internal(e),
+        ));
     }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/events/{seq}/deliveries` (supervisors): where an event's deliveries stand.
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
     Path(seq): Path<i64>,
-) -> Response {
-    if let Some(r) = crate::record::supervisor_only(&caller) {
-        return r;
-    }
-    match state.store.deliveries(seq).await {
-        Ok(ds) => Json(
-            ds.into_iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "id": d.id, "target": d.target, "webhook": (d.webhook_id != 0).then_some(d.webhook_id),
-                        "attempts": d.attempts,
-                        "next_attempt_at": rfc3339(d.next_attempt_at),
-                        "delivered_at": d.delivered_at.map(rfc3339),
-                        "failed_at": d.failed_at.map(rfc3339),
-                        "last_error": d.last_error,
-                    })
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let ds = state.store.deliveries(seq).await?;
+    Ok(Json(
+        ds.into_iter()
+            .map(|d| {
+                serde_json::json!({
+                    "id": d.id, "target": d.target, "webhook": (d.webhook_id != 0).then_some(d.webhook_id),
+                    "attempts": d.attempts,
+                    "next_attempt_at": rfc3339(d.next_attempt_at),
+                    "delivered_at": d.delivered_at.map(rfc3339),
+                    "failed_at": d.failed_at.map(rfc3339),
+                    "last_error": d.last_error,
                 })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => internal(e),
-    }
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/notifications/sms` (supervisors): the latest text messages sent to applicants,
+/// mobiles masked.
+pub async fn sms_outbox(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let rows = state.store.notification_sms(200).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(order, mobile, text, at)| {
+                serde_json::json!({"order": order, "mobile": beian_core::mask::mobile(&mobile), "text": text, "sent_at": rfc3339(at)})
+            })
+            .collect(),
+    ))
 }
 
 /// The OpenAPI entries of the event routes.
@@ -304,273 +224,4 @@ pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// What one dispatcher round did.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct DispatchReport {
-    pub delivered: usize,
-    pub failed: usize,
-    pub given_up: usize,
-}
-
-/// Claim the due deliveries and attempt each once (one round). Safe on several instances.
-pub async fn dispatch_once(
-    state: &AppState,
-    now: OffsetDateTime,
-) -> Result<DispatchReport, String> {
-    let due = state
-        .store
-        .claim_deliveries(now, now + LEASE, BATCH)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut report = DispatchReport::default();
-    // Attempts run side by side: one slow receiver does not hold up the others.
-    let mut attempts = tokio::task::JoinSet::new();
-    for d in due {
-        let state = state.clone();
-        attempts.spawn(async move {
-            let outcome = attempt(&state, &d, now).await;
-            (d, outcome)
-        });
-    }
-    let mut delivered = Vec::new();
-    while let Some(joined) = attempts.join_next().await {
-        let (d, outcome) = joined.map_err(|e| e.to_string())?;
-        let store = &state.store;
-        let result = match outcome {
-            Ok(()) => {
-                report.delivered += 1;
-                metrics::counter!("beian_deliveries_total", "target" => d.target.clone(), "outcome" => "delivered").increment(1);
-                delivered.push(d.id);
-                Ok(())
-            }
-            Err(error) => {
-                let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
-                let retry_at = if state.backoff.exhausted(attempts) {
-                    report.given_up += 1;
-                    tracing::warn!(delivery = d.id, event = d.event_seq, target = %d.target, %error, "delivery given up");
-                    None
-                } else {
-                    report.failed += 1;
-                    let jitter = f64::from(getrandom::u32().unwrap_or(0)) / f64::from(u32::MAX);
-                    let delay = state.backoff.delay(attempts, jitter);
-                    Some(OffsetDateTime::now_utc() + delay)
-                };
-                metrics::counter!("beian_deliveries_total", "target" => d.target.clone(), "outcome" => if retry_at.is_some() { "retry" } else { "given_up" }).increment(1);
-                store
-                    .delivery_failed(d.id, &error, retry_at, OffsetDateTime::now_utc())
-                    .await
-            }
-        };
-        result.map_err(|e| e.to_string())?;
-    }
-    state
-        .store
-        .deliveries_succeeded(&delivered, OffsetDateTime::now_utc())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(report)
-}
-
-/// One attempt of one delivery; the error is what an operator reads (never personal data).
-async fn attempt(state: &AppState, d: &DueDelivery, now: OffsetDateTime) -> Result<(), String> {
-    let event = match state.store.event(d.event_seq).await {
-        Ok(Some(e)) => e,
-        Ok(None) => return Err(format!("event {} not found", d.event_seq)),
-        Err(e) => return Err(e.to_string()),
-    };
-    match d.target.as_str() {
-        "webhook" => {
-            let hook = match state.store.webhook(d.webhook_id).await {
-                Ok(Some(w)) if w.active => w,
-                Ok(_) => return Err("webhook removed".into()),
-                Err(e) => return Err(e.to_string()),
-            };
-            let body = serde_json::to_vec(&EventView::from(&event)).map_err(|e| e.to_string())?;
-            let key = idempotency_key(event.seq);
-            let delivery = WebhookDelivery {
-                url: &hook.url,
-                secret: hook.secret.as_bytes(),
-                event_id: event.seq,
-                event_kind: &event.kind,
-                idempotency_key: &key,
-                body: &body,
-                timestamp: now.unix_timestamp(),
-            };
-            state
-                .webhooks
-                .deliver(&delivery)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-        "notify" => notify(state, &event).await,
-        other => Err(format!("unknown target {other}")),
-    }
-}
-
-/// Tell the applicant by e-mail (or the log when no SMTP server is configured).
-async fn notify(state: &AppState, event: &EventRow) -> Result<(), String> {
-    let Ok(account) = event.account.parse::<i64>() else {
-        return Ok(());
-    };
-    sms(state, event).await?;
-    if !state.mailer.is_smtp() {
-        // Nothing personal in the log: the event, not the address or the text.
-        tracing::info!(event = event.seq, kind = %event.kind, order = ?event.order_id, "notification (no SMTP server configured)");
-        return Ok(());
-    }
-    let to = state
-        .store
-        .account_email(account)
-        .await
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
-    let (subject, text) = message(event);
-    if to.is_empty() {
-        tracing::info!(event = event.seq, kind = %event.kind, order = ?event.order_id, "notification (the account gave no e-mail address)");
-        return Ok(());
-    }
-    state
-        .mailer
-        .send(&Email { to, subject, text })
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// Text the applicant about an event of its order (SPEC §5: SMS and e-mail), at the subject
-/// administrator's mobile in the application, through the provider's gateway (here an outbox).
-/// Once per event, however often the delivery is retried.
-async fn sms(state: &AppState, event: &EventRow) -> Result<(), String> {
-    let Some(order_id) = event.order_id else {
-        return Ok(());
-    };
-    let Some(order) = state
-        .store
-        .order(order_id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(());
-    };
-    let Ok(doc) =
-        beian_rules::parse_document(&format!("{{\"application\": {}}}", order.application))
-    else {
-        return Ok(());
-    };
-    let Some(mobile) = doc
-        .application
-        .subject
-        .as_ref()
-        .and_then(|s| s.admin.as_ref())
-        .and_then(|a| a.mobile.as_deref())
-        .filter(|m| beian_rules::validate::mobile_format(m))
-    else {
-        return Ok(());
-    };
-    let (subject, _) = message(event);
-    // The Chinese half of the subject line: a text message is short.
-    let text = subject.split(" / ").next().unwrap_or(&subject).to_owned();
-    state
-        .store
-        .send_notification_sms(
-            event.seq,
-            Some(order_id),
-            mobile,
-            &text,
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// `GET /api/v1/notifications/sms` (supervisors): the latest text messages sent to applicants,
-/// mobiles masked.
-pub async fn sms_outbox(State(state): State<Arc<AppState>>, caller: Caller) -> Response {
-    if let Some(r) = crate::record::supervisor_only(&caller) {
-        return r;
-    }
-    match state.store.notification_sms(200).await {
-        Ok(rows) => Json(
-            rows.into_iter()
-                .map(|(order, mobile, text, at)| {
-                    serde_json::json!({"order": order, "mobile": beian_core::mask::mobile(&mobile), "text": text, "sent_at": rfc3339(at)})
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-fn state_names(s: Option<&str>) -> (String, String) {
-    match s.and_then(OrderState::parse) {
-        Some(st) => (st.name_zh().to_owned(), st.as_str().replace('_', " ")),
-        None => (String::new(), String::new()),
-    }
-}
-
-/// The notification's subject and text, in Chinese and English.
-pub fn message(e: &EventRow) -> (String, String) {
-    let order = e.order_id.map(|o| format!("#{o}")).unwrap_or_default();
-    let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
-    match e.kind.as_str() {
-        "order.state_changed" => {
-            let (zh, en) = state_names(e.to_state.as_deref());
-            let mut text = format!("您的备案订单 {order} 状态已变更为：{zh}。\nYour filing order {order} is now: {en}.\n");
-            if !e.reasons.is_empty() {
-                text.push_str(&format!("原因 / Reasons: {}\n", e.reasons));
-            }
-            if !e.note.is_empty() {
-                text.push_str(&format!("说明 / Note: {}\n", e.note));
-            }
-            (format!("【备案】订单 {order}：{zh} / Order {order}: {en}"), text)
-        }
-        "document.reviewed" => {
-            let accepted = data["status"] == "accepted";
-            let (zh, en) = if accepted { ("已通过审核", "accepted") } else { ("未通过审核，请重新上传", "rejected: please upload again") };
-            let mut text = format!("订单 {order} 的资料（{}）{zh}。\nA document ({}) of order {order} was {en}.\n", data["kind"].as_str().unwrap_or(""), data["kind"].as_str().unwrap_or(""));
-            if let Some(n) = data["note"].as_str().filter(|n| !n.is_empty()) {
-                text.push_str(&format!("说明 / Note: {n}\n"));
-            }
-            (format!("【备案】订单 {order} 资料审核结果 / Order {order}: document review"), text)
-        }
-        "backdrop.shipped" => (
-            format!("【备案】订单 {order} 幕布已寄出 / Order {order}: backdrop posted"),
-            format!("幕布已寄出，运单号：{} / Your backdrop has been posted, tracking number: {}\n", data["tracking"].as_str().unwrap_or(""), data["tracking"].as_str().unwrap_or("")),
-        ),
-        "rectification.notified" => (
-            "【备案】信息核查整改通知 / Rectification notice".to_owned(),
-            format!("请在期限 {} 前完成整改，否则将取消接入。原因：{}\nPlease rectify your filing before {}, or access will be cancelled. Reason: {}\n",
-                data["deadline"].as_str().unwrap_or(""), data["reason"].as_str().unwrap_or(""), data["deadline"].as_str().unwrap_or(""), data["reason"].as_str().unwrap_or("")),
-        ),
-        "rectification.overdue" => (
-            "【备案】整改逾期，已取消接入 / Rectification overdue: access cancelled".to_owned(),
-            "整改期限已过，您网站在本服务商的接入已取消，备案号仍在管局。\nThe rectification deadline passed: your websites' access at this provider is cancelled; the filing stays at the administration.\n".to_owned(),
-        ),
-        other => (format!("【备案】{other}"), format!("{other} {order}\n")),
-    }
-}
-
-/// Run the dispatcher in the background: a round whenever an event commits (seen by the head
-/// watcher) and every `interval` for retries that come due.
-pub fn spawn_dispatcher(state: AppState, interval: Duration) {
-    if interval.is_zero() {
-        return;
-    }
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        handle.spawn(async move {
-            let mut head = state.event_head.clone();
-            loop {
-                match dispatch_once(&state, OffsetDateTime::now_utc()).await {
-                    // A full batch: go on at once.
-                    Ok(r) if r.delivered + r.failed + r.given_up >= BATCH as usize => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "event dispatcher"),
-                }
-                let _ = tokio::time::timeout(interval, head.changed()).await;
-            }
-        });
-    }
 }

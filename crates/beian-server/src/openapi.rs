@@ -1,0 +1,213 @@
+//! The OpenAPI document. Every route of the authorization table (`crate::authz::ROUTES`) is a
+//! path and operation here with its `operationId` and the security it needs; the descriptions,
+//! request and response schemas of the routes that have them are written beside. The check
+//! input is the shipped JSON Schema, its `$defs` lifted into `components/schemas` so that every
+//! reference resolves inside the document.
+
+use crate::authz::{Access, ROUTES};
+
+/// The OpenAPI document: the check input is the shipped JSON Schema (OpenAPI 3.1 speaks JSON
+/// Schema 2020-12).
+static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let input: serde_json::Value =
+        serde_json::from_str(include_str!("../../../schema/check-input.schema.json"))
+            .unwrap_or(serde_json::Value::Null);
+    let problem = serde_json::json!({"description": "problem+json", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    let mut doc = serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "beian", "version": env!("CARGO_PKG_VERSION"), "description": "ICP filing system API"},
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness and database reachability", "responses": {"200": {"description": "ok"}, "503": problem}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
+            "/api/v1/check": {"post": {
+                "summary": "Check an application against every rule (SPEC §7)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
+                "responses": {"200": {"description": "the report: findings, detected filing type, summary", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}}, "422": problem, "413": {"description": "body larger than 1 MiB"}}
+            }},
+            "/api/v1/accounts": {"post": {
+                "summary": "Register an applicant account",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string", "minLength": 3, "maxLength": 64}, "password": {"type": "string", "minLength": 10}, "display_name": {"type": "string"}}}}}},
+                "responses": {"201": {"description": "the account"}, "409": problem, "422": problem}
+            }},
+            "/api/v1/sessions": {"post": {
+                "summary": "Log in: a bearer token for the Authorization header",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["login", "password"], "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "token, expires_at, account; also sets the console's cookies beian_session (HttpOnly, Secure, SameSite=Lax) and beian_csrf (changes made with the cookie repeat it in X-CSRF-Token)"}, "401": problem}
+            },
+            "delete": {
+                "summary": "Log out: revoke the token (bearer or cookie) and clear the cookies",
+                "security": [{"bearer": []}],
+                "responses": {"204": {"description": "logged out"}, "401": problem, "403": problem}
+            }},
+            "/api/v1/me": {"get": {
+                "summary": "The account the bearer token belongs to",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "the account"}, "401": problem}
+            }},
+            "/api/v1/orders": {
+                "post": {"summary": "Create a draft order from {application} (applicants); the rules run at once", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}}, "responses": {"201": {"description": "the order with its report, actions and history"}, "401": problem, "403": problem, "422": problem}},
+                "get": {"summary": "The caller's orders", "security": [{"bearer": []}], "responses": {"200": {"description": "id, state, filing_type, version of each"}, "401": problem}}
+            },
+            "/api/v1/orders/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "get": {"summary": "An order with its report, available actions and history (owner or staff; 404 for anyone else)", "security": [{"bearer": []}], "responses": {"200": {"description": "the order"}, "401": problem, "404": problem}},
+                "put": {"summary": "Replace a draft's application (owner)", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}}, "responses": {"200": {"description": "the order"}, "404": problem, "409": problem, "422": problem}}
+            },
+            "/api/v1/review/queue": {"get": {"summary": "The provider's work, most urgent working-day deadline first (staff)", "security": [{"bearer": []}], "responses": {"200": {"description": "id, state, entered_at, due, overdue, estimated"}, "403": problem}}},
+            "/api/v1/blacklist": {
+                "post": {"summary": "Add a credential number or website name for good (supervisors)", "security": [{"bearer": []}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["kind", "value", "reason"], "properties": {"kind": {"enum": ["credential", "website_name"]}, "value": {"type": "string"}, "reason": {"type": "string"}}}}}}, "responses": {"201": {"description": "added"}, "403": problem, "422": problem}},
+                "get": {"summary": "The blacklist, credential numbers masked (staff)", "security": [{"bearer": []}], "responses": {"200": {"description": "entries"}, "403": problem}}
+            },
+            "/api/v1/registry/sms-outbox": {"get": {"summary": "The built-in administration's simulated SMS gateway (administration)", "security": [{"bearer": []}], "responses": {"200": {"description": "order_id, mobile, text"}, "403": problem}}},
+            "/api/v1/filing-type": {"post": {
+                "summary": "Detect the filing type and the refusals (SPEC §4)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInput"}}}},
+                "responses": {"200": {"description": "filing_type and refusals"}, "422": problem}
+            }}
+        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": {
+            "CheckInput": input,
+            "Report": {"type": "object", "required": ["findings", "filing_type", "summary"], "properties": {
+                "findings": {"type": "array", "items": {"type": "object", "required": ["rule", "severity", "path", "message_zh", "message_en", "fix_zh", "fix_en"], "properties": {
+                    "rule": {"type": "string"}, "severity": {"enum": ["error", "warning", "info"]}, "path": {"type": "string"},
+                    "message_zh": {"type": "string"}, "message_en": {"type": "string"}, "fix_zh": {"type": "string"}, "fix_en": {"type": "string"},
+                    "rejection_reason": {"type": ["string", "null"]}}}},
+                "filing_type": {"type": "string"},
+                "summary": {"type": "object", "properties": {"errors": {"type": "integer"}, "warnings": {"type": "integer"}}}}},
+            "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "path": {"type": "string"}}}
+        }}
+    });
+    for more in [
+        crate::routes::domain_library::openapi_paths(&problem),
+        crate::routes::national_record::openapi_paths(&problem),
+        crate::routes::documents::openapi_paths(&problem),
+        crate::routes::events::openapi_paths(&problem),
+    ] {
+        if let (Some(paths), Some(more)) = (doc["paths"].as_object_mut(), more.as_object()) {
+            paths.extend(more.clone());
+        }
+    }
+    lift_defs(&mut doc);
+    complete_from_table(&mut doc, &problem);
+    doc.to_string()
+});
+
+/// The document, as served at `/api/openapi.json`.
+pub fn document() -> &'static str {
+    OPENAPI.as_str()
+}
+
+/// Move the check schema's `$defs` into `components/schemas` and point its references there, so
+/// that `#/$defs/person` (which resolves only in the schema's own file) becomes
+/// `#/components/schemas/person`.
+fn lift_defs(doc: &mut serde_json::Value) {
+    let defs = doc
+        .pointer_mut("/components/schemas/CheckInput")
+        .and_then(|s| s.as_object_mut())
+        .and_then(|s| s.remove("$defs"));
+    if let Some(serde_json::Value::Object(defs)) = defs
+        && let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(|s| s.as_object_mut())
+    {
+        for (name, schema) in defs {
+            schemas.entry(name).or_insert(schema);
+        }
+    }
+    rewrite_refs(doc);
+}
+
+fn rewrite_refs(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if k == "$ref"
+                    && let serde_json::Value::String(r) = val
+                    && let Some(name) = r.strip_prefix("#/$defs/")
+                {
+                    *r = format!("#/components/schemas/{name}");
+                } else {
+                    rewrite_refs(val);
+                }
+            }
+            // `$schema` and `$id` belong to a standalone schema file, not inside a document.
+            map.remove("$schema");
+            map.remove("$id");
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+/// Give every route of the authorization table its operation: `operationId`, the security it
+/// needs, path parameters, and the refusals every route can give; a route without a hand-written
+/// entry gets a summary naming who may call it.
+fn complete_from_table(doc: &mut serde_json::Value, problem: &serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for e in ROUTES {
+        let item = paths
+            .entry(e.path.to_owned())
+            .or_insert_with(|| serde_json::json!({}));
+        let params: Vec<serde_json::Value> = e
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let schema = if matches!(name, "id" | "seq" | "doc") {
+                    serde_json::json!({"type": "integer"})
+                } else {
+                    serde_json::json!({"type": "string"})
+                };
+                serde_json::json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
+            .collect();
+        if !params.is_empty()
+            && let Some(obj) = item.as_object_mut()
+        {
+            obj.insert("parameters".into(), serde_json::Value::Array(params));
+        }
+        let method = e.method.as_str().to_ascii_lowercase();
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let op = item
+            .entry(method)
+            .or_insert_with(|| serde_json::json!({"responses": {"200": {"description": "ok"}}}));
+        let Some(op) = op.as_object_mut() else {
+            continue;
+        };
+        op.insert("operationId".into(), e.operation.into());
+        let who = match e.access {
+            Access::Public => "anyone".to_owned(),
+            Access::Account => "any logged-in account".to_owned(),
+            Access::Roles(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            Access::GateOrSupervisor => "an access gate (gate token) or a supervisor".to_owned(),
+        };
+        op.entry("summary")
+            .or_insert_with(|| format!("{} ({who})", e.operation).into());
+        op.insert("x-beian-roles".into(), who.into());
+        if e.access != Access::Public {
+            op.insert("security".into(), serde_json::json!([{"bearer": []}]));
+        }
+        if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+            if e.access != Access::Public {
+                responses.entry("401").or_insert_with(|| problem.clone());
+                if !matches!(e.access, Access::Account) {
+                    responses.entry("403").or_insert_with(|| problem.clone());
+                }
+            }
+            if e.body == crate::authz::BodyKind::Json {
+                responses.entry("413").or_insert_with(|| problem.clone());
+                responses.entry("415").or_insert_with(|| problem.clone());
+                responses.entry("422").or_insert_with(|| problem.clone());
+            }
+        }
+    }
+}

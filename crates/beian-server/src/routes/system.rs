@@ -1,0 +1,63 @@
+//! The service's own routes: health, Prometheus metrics, the OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::Routes;
+use crate::AppState;
+use crate::error::ApiError;
+
+pub fn routes(r: Routes) -> Routes {
+    r.get("/healthz", healthz)
+        .get("/metrics", prometheus)
+        .get("/api/openapi.json", openapi)
+}
+
+/// `GET /healthz`: 200 while the database answers, 503 otherwise.
+pub async fn healthz(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(serde_json::json!({"status": "ok"}))),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            Err(ApiError::unavailable("the database does not answer"))
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text; gauges that mirror the store are refreshed at scrape time.
+pub async fn prometheus(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.count_by_state().await {
+        Ok(counts) => {
+            for (order_state, n) in counts {
+                metrics::gauge!("beian_orders", "state" => order_state).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting orders failed"),
+    }
+    match crate::service::filing::overdue_count(&state).await {
+        Ok(n) => metrics::gauge!("beian_sla_breaches").set(n as f64),
+        Err(e) => tracing::warn!(error = %e, "metrics: SLA breaches failed"),
+    }
+    let mut response = state.metrics_text().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Response {
+    let mut response = crate::openapi::document().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,752 @@
+//! Orders (备案订单): the rules' context and report for an application, drafts, the workflow
+//! steps, the administration's decisions and the provider's queue. Every state change is decided
+//! by `beian_core::workflow::transition` and applied by the store with what the transition says;
+//! nothing here names a pair of states itself.
+//!
+//! An applicant sees only its own orders: another account's order is [`FilingError::NotFound`],
+//! as if absent. Whether a role may ask for an operation at all is decided before any of this, by
+//! [`crate::authz`].
+
+use beian_core::workflow::{
+    Action, Command, OrderFacts, OrderState, Refusal, Rejection, Role, available_actions,
+    transition,
+};
+use beian_rules::input::{Context, FilingRecord, ProductRecord};
+use beian_rules::model::{Billing, FilingType, Provider};
+use beian_rules::{Application, InputError, Report, parse_document};
+use beian_store::{ApprovalPlan, NewOrder, OrderRow, PlannedSubject, PlannedWebsite, StoreError};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::auth::Caller;
+
+/// Why a filing operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum FilingError {
+    /// No such order, or not the caller's.
+    #[error("no such order")]
+    NotFound,
+    /// The application cannot be read (a JSON type or enumeration value is wrong).
+    #[error("unusable application: {0}")]
+    Unusable(InputError),
+    /// Only drafts are edited.
+    #[error("only drafts can be edited; the order is {0:?}")]
+    NotDraft(OrderState),
+    /// The workflow refuses the command in the order's state.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// Verification is not complete: the bilingual list of what is missing.
+    #[error("{0}")]
+    VerificationIncomplete(String),
+    /// A rejection names a reason that is not in the catalogue.
+    #[error("{value:?} is not a catalogued rejection reason")]
+    UnknownReason { index: usize, value: String },
+    /// The order has no filing province (so no number can be issued).
+    #[error("the order has no filing province")]
+    NoProvince,
+    /// An approval found the product's service numbers used up.
+    #[error("service numbers of {0} are used up")]
+    QuotaExhausted(String),
+    /// An approval found a domain on record under another website.
+    #[error("{0} is on record under another website")]
+    DomainOnRecord(String),
+    /// A change, transfer or cancellation names something not on record.
+    #[error("{0} is not on record")]
+    NotOnRecord(String),
+    /// A website names a service number that does not exist.
+    #[error("{0} is not a service number")]
+    UnknownProduct(String),
+    /// The administration did not take the submission.
+    #[error("the administration is unavailable: {0}")]
+    Administration(String),
+    /// Storage failed, or another writer changed the order first.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The stored application could not be read back (a bug, never the caller's fault).
+    #[error("stored application unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for FilingError {
+    fn from(e: StoreError) -> FilingError {
+        match e {
+            StoreError::OrderNotFound(_) => FilingError::NotFound,
+            StoreError::QuotaExhausted(sn) => FilingError::QuotaExhausted(sn),
+            StoreError::DomainOnRecord(d) => FilingError::DomainOnRecord(d),
+            StoreError::NotOnRecord(w) => FilingError::NotOnRecord(w),
+            StoreError::UnknownProduct(sn) => FilingError::UnknownProduct(sn),
+            // Decided by the workflow first; the store finding it moved is a lost race.
+            StoreError::NotInAdministrationReview(id) => {
+                FilingError::Store(StoreError::Conflict(id))
+            }
+            other => FilingError::Store(other),
+        }
+    }
+}
+
+/// The order if the caller may see it: its owner, the provider's staff, or the administration.
+pub async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<OrderRow, FilingError> {
+    match state.store.order(id).await? {
+        Some(o) if o.account == caller.account_id() || caller.role != Role::Applicant => Ok(o),
+        _ => Err(FilingError::NotFound),
+    }
+}
+
+/// The order if the caller owns it (others: not found).
+pub async fn owned(state: &AppState, caller: &Caller, id: i64) -> Result<OrderRow, FilingError> {
+    match state.store.order(id).await? {
+        Some(o) if o.account == caller.account_id() => Ok(o),
+        _ => Err(FilingError::NotFound),
+    }
+}
+
+/// The application stored with an order.
+pub fn application_of(o: &OrderRow) -> Result<Application, FilingError> {
+    parse_document(&format!("{{\"application\": {}}}", o.application))
+        .map(|d| d.application)
+        .map_err(|e| FilingError::Corrupt(e.to_string()))
+}
+
+/// The registrable ASCII domains of an application, each once.
+pub fn application_domains(app: &Application) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in app
+        .websites
+        .iter()
+        .flatten()
+        .flat_map(|w| w.domains.iter().flatten())
+    {
+        if let Some(r) = beian_rules::detect::registrable_ascii(d)
+            && !out.contains(&r)
+        {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// What the store knows that the rules need: the filings on record for the subject and the
+/// domains, the service numbers named (as products: one website each), orders in progress and
+/// the blacklist. A service number of an instance that belongs to another account is unknown to
+/// this applicant; one already consumed by a website of this subject stays usable for changes.
+pub async fn context_for(
+    state: &AppState,
+    app: &Application,
+    order: Option<i64>,
+    account: &str,
+) -> Result<Context, StoreError> {
+    let credential = app.subject_credential_number().unwrap_or_default();
+    let recorded = state
+        .administration
+        .filings(&credential, &application_domains(app))
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let own_websites: Vec<&str> = recorded
+        .iter()
+        .filter(|w| w.credential == credential)
+        .map(|w| w.website_number.as_str())
+        .collect();
+    let mut products = Vec::new();
+    for sn in app
+        .websites
+        .iter()
+        .flatten()
+        .filter_map(|w| w.service_number.as_deref())
+        .map(str::trim)
+    {
+        if products
+            .iter()
+            .any(|p: &ProductRecord| p.service_number == sn)
+        {
+            continue;
+        }
+        let Some((number, p)) = state.store.service_number(sn).await? else {
+            continue;
+        };
+        if p.account.as_deref().is_some_and(|owner| owner != account) {
+            continue;
+        }
+        // A change names the service number its website already holds; anything else needs one
+        // not yet consumed.
+        let is_change = app.filing_type.is_some_and(FilingType::is_change);
+        let consumed_elsewhere = number
+            .website_number
+            .as_deref()
+            .is_some_and(|w| !(is_change && own_websites.contains(&w)));
+        products.push(ProductRecord {
+            service_number: number.number,
+            kind: p.kind,
+            region: if p.mainland {
+                "mainland".into()
+            } else {
+                "outside".into()
+            },
+            billing: if p.subscription {
+                Billing::Subscription
+            } else {
+                Billing::PayAsYouGo
+            },
+            expires: p.expires,
+            public_bandwidth: p.public_bandwidth,
+            website_quota: 1,
+            websites_filed: u32::from(consumed_elsewhere),
+        });
+    }
+    let filings = recorded
+        .into_iter()
+        .map(|w| FilingRecord {
+            subject_name: Some(w.subject_name),
+            credential: Some(beian_rules::input::Credential {
+                kind: beian_rules::model::CredentialType::parse(&w.credential_type),
+                number: Some(w.credential),
+            }),
+            mobiles: w.mobiles,
+            domains: w.domains,
+            provider: if w.accessed_here {
+                Provider::This
+            } else {
+                Provider::Other
+            },
+            filed: Some(w.approved_at.to_offset(beian_core::sla::CHINA).date()),
+        })
+        .collect();
+    let mut blacklist = beian_rules::input::Blacklist::default();
+    for e in state.store.blacklist().await? {
+        match e.kind.as_str() {
+            "credential" => blacklist.credentials.push(e.value),
+            _ => blacklist.website_names.push(e.value),
+        }
+    }
+    // The registrars' library: a library with no records at all is not configured yet, and a
+    // check whose data is absent is skipped, never guessed.
+    let domains = if state.registrar_configured().await? {
+        Some(
+            state
+                .registrar
+                .records_for(&application_domains(app))
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    Ok(Context {
+        domains,
+        products: Some(products),
+        filings: Some(filings),
+        orders_in_progress: Some(state.store.credentials_in_progress(order).await?),
+        blacklist: Some(blacklist),
+        ..Context::default()
+    })
+}
+
+/// The rules' report on `application` in the context the store knows today.
+pub async fn report_for(
+    state: &AppState,
+    application: &Application,
+    order: Option<i64>,
+    account: &str,
+) -> Result<Report, StoreError> {
+    let ctx = context_for(state, application, order, account).await?;
+    Ok(state
+        .engine
+        .check(application, &ctx, beian_rules::today_in_china()))
+}
+
+/// An order as its owner or a member of staff sees it.
+#[derive(Debug, Serialize)]
+pub struct OrderDetail {
+    pub id: i64,
+    pub state: OrderState,
+    pub state_zh: &'static str,
+    pub filing_type: String,
+    pub version: i32,
+    pub application: serde_json::Value,
+    pub report: Report,
+    /// What the caller may do now (derived from the workflow, so the buttons never disagree).
+    pub actions: Vec<Action>,
+    /// When the administration's decision is expected, each remaining step at its SLA in working
+    /// days (`estimated` when it counts a year whose holidays are not published yet).
+    pub expected_completion: Option<ExpectedCompletion>,
+    /// The subject's ICP number once approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_number: Option<String>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpectedCompletion {
+    pub date: String,
+    pub estimated: bool,
+}
+
+/// One entry of an order's history: who did what, when, and why.
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    pub actor: String,
+    pub action: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub reasons: String,
+    pub note: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// An order in a list.
+#[derive(Debug, Serialize)]
+pub struct OrderSummary {
+    pub id: i64,
+    pub state: OrderState,
+    pub filing_type: String,
+    pub version: i32,
+}
+
+/// The facts the workflow decides on.
+pub fn facts(state: &AppState, o: &OrderRow, report: &Report) -> OrderFacts {
+    let province = u8::try_from(o.province).unwrap_or(0);
+    OrderFacts {
+        filing_type: FilingType::parse(&o.filing_type).unwrap_or(FilingType::Initial),
+        sms_pilot: state
+            .engine
+            .data()
+            .province_rules
+            .sms_pilot
+            .contains(province),
+        first_submitted_at: o.first_submitted_at,
+        sms_started_at: o.sms_started_at,
+        uploads_started: o.uploads_started,
+        verification_complete: o.verification_complete,
+        check_errors: report.summary.errors,
+        administration_review_days: 20,
+    }
+}
+
+/// The order as `caller` sees it; `report` when the caller has just computed it for the same
+/// application and context (a workflow step), so that it is not computed twice.
+pub async fn detail(
+    state: &AppState,
+    caller: &Caller,
+    o: OrderRow,
+    report: Option<Report>,
+) -> Result<OrderDetail, FilingError> {
+    let report = match report {
+        Some(r) => r,
+        None => report_for(state, &application_of(&o)?, Some(o.id), &o.account).await?,
+    };
+    let history = state.store.history(&format!("order:{}", o.id)).await?;
+    let order_facts = facts(state, &o, &report);
+    let actions = available_actions(
+        o.state,
+        &order_facts,
+        caller.role,
+        OffsetDateTime::now_utc(),
+    );
+    let expected_completion = beian_core::workflow::working_days_to_decision(o.state, &order_facts)
+        .map(|days| {
+            let d = beian_core::sla::deadline(&state.calendar, o.updated_at, days);
+            ExpectedCompletion {
+                date: beian_rules::input::format_date(d.due_date),
+                estimated: d.estimated,
+            }
+        });
+    Ok(OrderDetail {
+        id: o.id,
+        state: o.state,
+        state_zh: o.state.name_zh(),
+        filing_type: o.filing_type.clone(),
+        version: o.version,
+        application: serde_json::from_str(&o.application).unwrap_or(serde_json::Value::Null),
+        report,
+        actions,
+        expected_completion,
+        subject_number: o.subject_number.clone().filter(|s| !s.is_empty()),
+        history: history
+            .into_iter()
+            .map(|h| HistoryEntry {
+                actor: h.actor,
+                action: h.action,
+                from: h.from_state,
+                to: h.to_state,
+                reasons: h.reasons,
+                note: h.note,
+                at: h.at,
+            })
+            .collect(),
+    })
+}
+
+/// Read a document `{"application": …}` into the order fields.
+fn new_order(caller: &Caller, document: &str) -> Result<(NewOrder, Application), FilingError> {
+    let app = parse_document(document)
+        .map_err(FilingError::Unusable)?
+        .application;
+    let credential = app.subject_credential_number().unwrap_or_default();
+    let province = app.province_code().unwrap_or(0);
+    let application =
+        serde_json::to_string(&app).map_err(|e| FilingError::Corrupt(e.to_string()))?;
+    let filing_type = app.filing_type.unwrap_or(FilingType::Initial);
+    Ok((
+        NewOrder {
+            account: caller.account_id(),
+            filing_type,
+            province,
+            credential,
+            application,
+        },
+        app,
+    ))
+}
+
+/// Create a draft from a document `{"application": …}`; the rules run at once.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    document: &str,
+) -> Result<OrderDetail, FilingError> {
+    let (mut order, app) = new_order(caller, document)?;
+    let ctx = context_for(state, &app, None, &caller.account_id()).await?;
+    order.filing_type = beian_rules::detect_filing_type(&app, &ctx);
+    let o = state
+        .store
+        .create_order(&order, OffsetDateTime::now_utc())
+        .await?;
+    // The report of the new draft is the one just computed on this context.
+    let report = state
+        .engine
+        .check(&app, &ctx, beian_rules::today_in_china());
+    detail(state, caller, o, Some(report)).await
+}
+
+/// The caller's orders.
+pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<OrderSummary>, FilingError> {
+    Ok(state
+        .store
+        .orders_of(&caller.account_id())
+        .await?
+        .into_iter()
+        .map(|o| OrderSummary {
+            id: o.id,
+            state: o.state,
+            filing_type: o.filing_type,
+            version: o.version,
+        })
+        .collect())
+}
+
+/// One order, if the caller may see it.
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> Result<OrderDetail, FilingError> {
+    let o = visible(state, caller, id).await?;
+    detail(state, caller, o, None).await
+}
+
+/// Replace a draft's application (its owner).
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    document: &str,
+) -> Result<OrderDetail, FilingError> {
+    let current = owned(state, caller, id).await?;
+    if current.state != OrderState::Draft {
+        return Err(FilingError::NotDraft(current.state));
+    }
+    let (mut order, app) = new_order(caller, document)?;
+    let ctx = context_for(state, &app, Some(id), &caller.account_id()).await?;
+    order.filing_type = beian_rules::detect_filing_type(&app, &ctx);
+    let o = state
+        .store
+        .update_draft(
+            id,
+            current.version,
+            &order,
+            &caller.actor(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    detail(state, caller, o, None).await
+}
+
+/// A rejection from catalogued reason codes (R01…, P01…), a note and the fields pointed at.
+pub fn rejection(
+    reasons: &[String],
+    note: String,
+    paths: Vec<String>,
+) -> Result<Rejection, FilingError> {
+    let mut codes = Vec::new();
+    for (index, r) in reasons.iter().enumerate() {
+        match beian_rules::ReasonCode::parse(r.trim()) {
+            Some(code) => codes.push(code),
+            None => {
+                return Err(FilingError::UnknownReason {
+                    index,
+                    value: r.clone(),
+                });
+            }
+        }
+    }
+    Ok(Rejection {
+        reasons: codes,
+        note,
+        paths,
+    })
+}
+
+/// A workflow step on order `id` by the caller, answered with the order after it.
+pub async fn advance(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    command: Command,
+) -> Result<OrderDetail, FilingError> {
+    let o = visible(state, caller, id).await?;
+    let (o, report) = step(
+        state,
+        &o,
+        command,
+        caller.role,
+        &caller.actor(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    detail(state, caller, o, Some(report)).await
+}
+
+/// Decide a command on `o` with the workflow and apply it with the store, returning the order
+/// after it and the rules' report the decision was taken on (a step does not change the
+/// application, so it is the report of the order after it too). Entering the administration's
+/// hands is announced to it in the same call.
+pub async fn step(
+    state: &AppState,
+    o: &OrderRow,
+    command: Command,
+    role: Role,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<(OrderRow, Report), FilingError> {
+    let application = application_of(o)?;
+    let report = report_for(state, &application, Some(o.id), &o.account).await?;
+    let mut facts = facts(state, o, &report);
+    if command == Command::CompleteVerification && o.state == OrderState::Verification {
+        // Documents, face photos and mailed statements, as reviewed in the service.
+        let status = crate::service::documents::status_of(state, o).await?;
+        if !status.complete {
+            return Err(FilingError::VerificationIncomplete(
+                crate::service::documents::missing_detail(&status),
+            ));
+        }
+        facts.verification_complete = true;
+    }
+    let t = transition(o.state, &facts, role, &command, now).map_err(FilingError::Refused)?;
+    let updated = state
+        .store
+        .apply_transition(o.id, o.version, &t, actor, now)
+        .await?;
+    record_review_duration(o, now);
+    if t.action == Action::SubmitToAdministration {
+        state
+            .administration
+            .receive(crate::administration::Submission {
+                order: &updated,
+                application: &application,
+                at: now,
+            })
+            .await
+            .map_err(|e| FilingError::Administration(e.to_string()))?;
+    }
+    Ok((updated, report))
+}
+
+/// How long an order spent in a review step, observed as it leaves the step
+/// (`beian_review_duration_seconds{step}`).
+pub fn record_review_duration(o: &OrderRow, now: OffsetDateTime) {
+    if matches!(
+        o.state,
+        OrderState::ProviderReview
+            | OrderState::Verification
+            | OrderState::ReadyForAdministration
+            | OrderState::AdministrationReview
+    ) {
+        let seconds = (now - o.updated_at).as_seconds_f64().max(0.0);
+        metrics::histogram!("beian_review_duration_seconds", "step" => o.state.as_str())
+            .record(seconds);
+    }
+}
+
+/// The numbers an approval issued.
+#[derive(Debug, Serialize)]
+pub struct Approved {
+    /// The subject's ICP number (`京ICP备2026000001号`).
+    pub subject_number: String,
+    /// Each website's number, in the application's order (`京ICP备2026000001号-1`).
+    pub website_numbers: Vec<String>,
+    /// The order after approval.
+    pub order: OrderDetail,
+}
+
+/// The administration approves order `id`: the workflow decides, then the store issues the
+/// numbers and applies the filing type to the record in the transaction that approves it.
+pub async fn approve(state: &AppState, caller: &Caller, id: i64) -> Result<Approved, FilingError> {
+    let o = visible(state, caller, id).await?;
+    let app = application_of(&o)?;
+    let now = OffsetDateTime::now_utc();
+    let report = report_for(state, &app, Some(o.id), &o.account).await?;
+    let t = transition(
+        o.state,
+        &facts(state, &o, &report),
+        caller.role,
+        &Command::AdministrationApprove,
+        now,
+    )
+    .map_err(FilingError::Refused)?;
+    let province = u8::try_from(o.province).unwrap_or(0);
+    let abbr = state
+        .engine
+        .data()
+        .province_by_code(province)
+        .and_then(|p| p.abbr.chars().next())
+        .ok_or(FilingError::NoProvince)?;
+    let plan = approval_plan(state, &o, &app, province, abbr, now);
+    let approval = state
+        .store
+        .approve_order(id, o.version, &t, &plan, &caller.actor(), now)
+        .await?;
+    record_review_duration(&o, now);
+    let after = state.store.order(id).await?.ok_or(FilingError::NotFound)?;
+    Ok(Approved {
+        subject_number: approval.subject.to_string(),
+        website_numbers: approval.websites.iter().map(ToString::to_string).collect(),
+        order: detail(state, caller, after, Some(report)).await?,
+    })
+}
+
+/// What approving order `o` applies to the record, from its application.
+pub fn approval_plan(
+    state: &AppState,
+    o: &OrderRow,
+    app: &Application,
+    province: u8,
+    abbr: char,
+    now: OffsetDateTime,
+) -> ApprovalPlan {
+    let subject = app.subject.as_ref();
+    let admin_mobile = subject
+        .and_then(|s| s.admin.as_ref())
+        .and_then(|a| a.mobile.as_deref())
+        .map(|m| m.trim().to_owned());
+    ApprovalPlan {
+        filing_type: FilingType::parse(&o.filing_type).unwrap_or(FilingType::Initial),
+        province,
+        abbr,
+        year: now.to_offset(beian_core::sla::CHINA).year(),
+        provider: state.provider.clone(),
+        account: Some(o.account.clone()),
+        subject: PlannedSubject {
+            nature: subject
+                .and_then(|s| s.nature)
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+            name: subject
+                .and_then(|s| s.name.as_deref())
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            credential_type: subject
+                .and_then(|s| s.credential.as_ref())
+                .and_then(|c| c.kind)
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+            credential: o.credential.clone(),
+            mobiles: admin_mobile.into_iter().collect(),
+        },
+        websites: app
+            .websites
+            .iter()
+            .flatten()
+            .map(|w| {
+                let mut domains: Vec<String> = Vec::new();
+                for d in w.domains.iter().flatten() {
+                    if let Some(r) = beian_rules::detect::registrable_ascii(d)
+                        && !domains.contains(&r)
+                    {
+                        domains.push(r);
+                    }
+                }
+                PlannedWebsite {
+                    name: w.name.as_deref().unwrap_or("").trim().to_owned(),
+                    domains,
+                    service_number: w
+                        .service_number
+                        .as_deref()
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty()),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The provider's steps, each with one working day.
+const PROVIDER_STEPS: [OrderState; 3] = [
+    OrderState::ProviderReview,
+    OrderState::Verification,
+    OrderState::ReadyForAdministration,
+];
+
+/// An order in the provider's queue with its step's deadline.
+#[derive(Debug, Serialize)]
+pub struct QueueItem {
+    pub id: i64,
+    pub state: OrderState,
+    #[serde(skip)]
+    pub version: i32,
+    pub filing_type: String,
+    pub province: i16,
+    #[serde(with = "time::serde::rfc3339")]
+    pub entered_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub due: OffsetDateTime,
+    pub overdue: bool,
+    /// The deadline counts a year whose holidays are not published yet.
+    pub estimated: bool,
+}
+
+/// The provider's open steps with their deadlines at `now`, most urgent first.
+pub async fn queue(state: &AppState, now: OffsetDateTime) -> Result<Vec<QueueItem>, StoreError> {
+    let mut items: Vec<QueueItem> = state
+        .store
+        .orders_in_states(&PROVIDER_STEPS)
+        .await?
+        .into_iter()
+        .map(|(o, entered_at)| {
+            let d = beian_core::sla::deadline(
+                &state.calendar,
+                entered_at,
+                beian_core::workflow::PROVIDER_STEP_WORKING_DAYS,
+            );
+            QueueItem {
+                id: o.id,
+                state: o.state,
+                version: o.version,
+                filing_type: o.filing_type,
+                province: o.province,
+                entered_at,
+                due: d.due,
+                overdue: beian_core::sla::breached(&d, now),
+                estimated: d.estimated,
+            }
+        })
+        .collect();
+    items.sort_by_key(|i| (i.due, i.id));
+    Ok(items)
+}
+
+/// Orders past their provider SLA now.
+pub async fn overdue_count(state: &AppState) -> Result<usize, StoreError> {
+    Ok(queue(state, OffsetDateTime::now_utc())
+        .await?
+        .iter()
+        .filter(|i| i.overdue)
+        .count())
+}

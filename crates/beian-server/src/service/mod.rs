@@ -1,0 +1,17 @@
+//! The service layer: what the filing service does, independent of the face that asks. The JSON
+//! API (`crate::routes`) and the console are adapters over these functions: they parse, call,
+//! and map the domain results and errors to their own answers. Functions here take typed inputs
+//! and the [`Caller`](crate::auth::Caller) (account and role), never a request or a response.
+//!
+//! - [`filing`]: orders — the rules' context and report, creating and editing drafts, workflow
+//!   steps decided by `beian_core::workflow::transition`, the approval plan and approval, the
+//!   provider's review queue.
+//! - [`verification`]: the built-in administration's SMS challenge and its answer.
+
+pub mod filing;
+pub mod verification;
+
+pub use filing::FilingError;
+pub mod documents;
+pub mod events;
+pub mod jobs;
