@@ -195,7 +195,7 @@ catalogue! {
         "从该主体账号办理接入或变更，或由原主体线下注销其备案。", "Transfer it from that subject's account, or have the other subject cancel its filing.";
     HomepageNotUnderDomains = "HOMEPAGE_NOT_UNDER_DOMAINS", Error, None,
         "首页地址“{0}”不在本网站的域名下。", "Homepage {0:?} is not under the website's domains.",
-        "首页地址应为本网站某个域名或其子域名，例如 www.{1}。", "The homepage must be one of the website's domains or a subdomain, e.g. www.{1}.";
+        "首页地址应为本网站某个域名或其子域名，例如 {1}。", "The homepage must be one of the website's domains or a subdomain, e.g. {1}.";
     ServiceContentInvalid = "SERVICE_CONTENT_INVALID", Error, None,
         "服务内容“{0}”不是可选项。", "Service content {0:?} is not an option here.",
         "从以下选项中选择：{1}。", "Choose one of: {1}.";

@@ -196,15 +196,15 @@ impl<'d> Engine<'d> {
     }
 }
 
-/// The current date in China (UTC+8): the default check date.
-pub fn today_in_china() -> Date {
+/// The date in China (UTC+8) at `now`. The rules never read the clock: the shell passes `now`.
+pub fn date_in_china(now: time::OffsetDateTime) -> Date {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(offset).date()
+    now.to_offset(offset).date()
 }
 
-/// Check with the embedded reference data; the date is `context.today`, else today in UTC+8.
-pub fn check(app: &Application, ctx: &Context) -> Result<Report, DataError> {
-    Ok(Engine::embedded()?.check(app, ctx, today_in_china()))
+/// Check with the embedded reference data; the date is `context.today`, else `today`.
+pub fn check(app: &Application, ctx: &Context, today: Date) -> Result<Report, DataError> {
+    Ok(Engine::embedded()?.check(app, ctx, today))
 }
 
 /// Findings for a document file judged by its content (SPEC `DOCUMENT_*`): `index` is its place
@@ -1491,7 +1491,7 @@ impl<'e, 'a> Run<'e, 'a> {
                 })
             });
         if !under {
-            let example = beian_domain::to_unicode(&domains[0]);
+            let example = homepage_example(&beian_domain::to_unicode(&domains[0]));
             self.emit(
                 RuleId::HomepageNotUnderDomains,
                 format!("websites[{i}].homepage"),
@@ -1715,6 +1715,19 @@ pub fn add_months(date: Date, months: u8) -> Date {
         .unwrap_or(time::Month::January);
     let last = time::util::days_in_month(month, year);
     Date::from_calendar_date(year, month, date.day().min(last)).unwrap_or(date)
+}
+
+/// The homepage a fix suggests for a website whose first domain is `domain`: `www.` before it,
+/// unless it starts with `www.` already.
+fn homepage_example(domain: &str) -> String {
+    if domain
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("www."))
+    {
+        domain.to_owned()
+    } else {
+        format!("www.{domain}")
+    }
 }
 
 fn homepage_host(raw: &str) -> Option<String> {
@@ -1957,5 +1970,49 @@ mod tests {
         );
         assert_eq!(homepage_host("www.a.cn").as_deref(), Some("www.a.cn"));
         assert_eq!(homepage_host("HTTP://A.cn/").as_deref(), Some("A.cn"));
+    }
+
+    #[test]
+    fn homepage_example_never_doubles_www() {
+        assert_eq!(homepage_example("chenxiao.io"), "www.chenxiao.io");
+        assert_eq!(homepage_example("www.chenxiao.io"), "www.chenxiao.io");
+        assert_eq!(homepage_example("WWW.chenxiao.io"), "WWW.chenxiao.io");
+        assert_eq!(homepage_example("blog.chenxiao.io"), "www.blog.chenxiao.io");
+        assert_eq!(homepage_example("中文.cn"), "www.中文.cn");
+        assert_eq!(homepage_example("wwwa.cn"), "www.wwwa.cn");
+    }
+
+    /// The worked example whose website lists www.chenxiao.io first: the fix suggests that
+    /// domain itself, not www.www.chenxiao.io.
+    #[test]
+    fn homepage_fix_names_a_real_host() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/check/invalid-individual-guangdong.json"
+        ))
+        .unwrap();
+        let doc = crate::parse_document(&text).unwrap();
+        let engine = Engine::embedded().unwrap();
+        let report = engine.check(
+            &doc.application,
+            &doc.context,
+            time::macros::date!(2026 - 11 - 22),
+        );
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.rule == RuleId::HomepageNotUnderDomains)
+            .expect("the example's homepage is not under its domains");
+        assert!(
+            finding.fix_en.ends_with("e.g. www.chenxiao.io."),
+            "{}",
+            finding.fix_en
+        );
+        assert!(
+            finding.fix_zh.contains("例如 www.chenxiao.io。"),
+            "{}",
+            finding.fix_zh
+        );
+        assert!(!finding.fix_en.contains("www.www."));
     }
 }

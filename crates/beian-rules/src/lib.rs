@@ -21,7 +21,7 @@ pub mod validate;
 pub use beian_domain;
 pub use catalogue::RuleId;
 pub use detect::{Refusal, detect, detect_filing_type};
-pub use engine::{Engine, Finding, Report, RequiredDocument, Summary, check, today_in_china};
+pub use engine::{Engine, Finding, Report, RequiredDocument, Summary, check, date_in_china};
 pub use input::{Application, Context, Document, InputError, parse_document};
 pub use model::{FilingType, ReasonCode, Severity};
 pub use refdata::{DataError, DataSources, ReferenceData};

@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 pub mod administration;
 pub mod auth;
 pub mod authz;
+pub mod clock;
 pub mod domain_library;
 pub mod error;
 pub mod idempotency;

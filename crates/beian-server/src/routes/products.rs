@@ -110,7 +110,7 @@ fn instance_of(p: &ProductRow) -> ProductInstance {
 
 fn ineligibility(p: &ProductRow) -> Vec<IneligibleView> {
     instance_of(p)
-        .ineligibility(beian_rules::today_in_china())
+        .ineligibility(crate::clock::today_in_china())
         .into_iter()
         .map(|reason| {
             let (zh, en) = ineligible_text(reason);
@@ -161,7 +161,7 @@ async fn product_view(
     p: ProductRow,
     named: &(Vec<String>, Vec<String>),
 ) -> Result<ProductView, StoreError> {
-    let expired = p.expires < beian_rules::today_in_china();
+    let expired = p.expires < crate::clock::today_in_china();
     let numbers = state.store.service_numbers_of(&p.instance_id).await?;
     Ok(ProductView {
         ineligible: ineligibility(&p),

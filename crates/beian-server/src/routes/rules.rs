@@ -27,7 +27,7 @@ pub async fn check(
     let report = state.engine.check(
         &doc.application,
         &doc.context,
-        beian_rules::today_in_china(),
+        crate::clock::today_in_china(),
     );
     metrics::counter!("beian_checks_total", "outcome" => if report.passes() { "pass" } else { "errors" }).increment(1);
     Ok(Json(report))

@@ -251,7 +251,7 @@ pub async fn report_for(
     let ctx = context_for(state, application, order, account).await?;
     Ok(state
         .engine
-        .check(application, &ctx, beian_rules::today_in_china()))
+        .check(application, &ctx, crate::clock::today_in_china()))
 }
 
 /// An order as its owner or a member of staff sees it.
@@ -415,7 +415,7 @@ pub async fn create(
     // The report of the new draft is the one just computed on this context.
     let report = state
         .engine
-        .check(&app, &ctx, beian_rules::today_in_china());
+        .check(&app, &ctx, crate::clock::today_in_china());
     detail(state, caller, o, Some(report)).await
 }
 
