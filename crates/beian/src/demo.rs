@@ -1,7 +1,8 @@
 //! `beian demo`: the server with a demo data set, so that a newcomer sees the system at work:
 //! staff accounts, applicants with orders at several stages, products with service numbers, and
 //! another provider's filing on the national record (for transfers).
-//! Seeding is skipped when the database already holds the demo accounts.
+//! Seeding is skipped when the database already holds the demo accounts; `beian demo --reset`
+//! deletes the demo database first.
 
 use anyhow::{Context as _, Result};
 use beian_core::workflow::{Command, OrderFacts, Role, transition};
@@ -9,6 +10,7 @@ use beian_rules::model::FilingType;
 use beian_store::{
     ApprovalPlan, NewOrder, OrderRow, PlannedSubject, PlannedWebsite, ProductRow, Store,
 };
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// A demo login: (login, password, role, display name).
@@ -51,10 +53,59 @@ const EXAMPLES: [(&str, &str); 3] = [
     ),
 ];
 
-/// Seed the demo data set unless it is there already.
-pub async fn seed(store: &Store) -> Result<()> {
-    if store.account_by_login("reviewer").await?.is_some() {
-        return Ok(());
+/// The demo's gate token: access gates present it to read the feed (`/api/v1/gate/*`). Fixed
+/// and printed, as the demo's passwords are: never use it outside the demo.
+pub const GATE_TOKEN: &str = "demo-gate-token";
+
+/// Delete the demo database (a SQLite file and its `-wal` and `-shm` companions) and the demo's
+/// documents directory, so that the next start seeds afresh. Only a SQLite database is deleted:
+/// a PostgreSQL database is not the demo's to drop.
+pub fn reset(database: &str, documents_dir: &Path) -> Result<()> {
+    let Some(path) = sqlite_path(database) else {
+        anyhow::bail!(
+            "--reset deletes a SQLite demo database (sqlite://PATH), not {}: drop that database yourself",
+            crate::redact(database)
+        );
+    };
+    let mut removed = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        match std::fs::remove_file(&file) {
+            Ok(()) => removed.push(file.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("deleting {}", file.display())),
+        }
+    }
+    match std::fs::remove_dir_all(documents_dir) {
+        Ok(()) => removed.push(format!("{}/", documents_dir.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("deleting {}", documents_dir.display()));
+        }
+    }
+    if removed.is_empty() {
+        println!("beian demo --reset: nothing to delete");
+    } else {
+        println!("beian demo --reset: deleted {}", removed.join(", "));
+    }
+    Ok(())
+}
+
+/// The file of a `sqlite:` URL (`sqlite://PATH`, `sqlite:PATH`, options after `?` ignored);
+/// `None` for another database or an in-memory one.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Seed the demo data set unless it is there already; true when it was seeded now.
+pub async fn seed(store: &Store) -> Result<bool> {
+    if store.account_status("reviewer").await?.is_some() {
+        return Ok(false);
     }
     let now = OffsetDateTime::now_utc();
     let mut ids = Vec::new();
@@ -176,8 +227,29 @@ pub async fn seed(store: &Store) -> Result<()> {
             now,
         )
         .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// The credential number (USCC) of the demo subject filed with another provider.
 pub const OTHER_PROVIDER_SUBJECT: &str = "91330106MA27XXXX0K";
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_path("sqlite://beian-demo.db"),
+            Some(PathBuf::from("beian-demo.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/d.db?mode=rwc"),
+            Some(PathBuf::from("/tmp/d.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:d.db"), Some(PathBuf::from("d.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u@h/db"), None);
+    }
+}

@@ -1,5 +1,6 @@
 //! The `beian` command. `anyhow` lives here, at the edge; the libraries use typed errors.
 
+mod accounts;
 mod check;
 mod demo;
 mod gate;
@@ -11,14 +12,19 @@ mod query;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// beian — an open-source ICP filing system (ICP备案管理系统).
+/// beian — an open-source ICP filing system (ICP备案管理系统): the rules checker, the filing
+/// service, the public query and the access gate, in one binary.
+///
+/// Start with `beian demo` (seeded data, logins printed), or create staff accounts with
+/// `beian accounts create` and run `beian serve`. The rules are described in docs/rules.md, the
+/// HTTP API at /api/openapi.json of a running server.
 #[derive(Parser)]
-#[command(name = "beian", version, about, long_about = None)]
+#[command(name = "beian", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,24 +32,47 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check a filing application against every rule, offline (SPEC §7.1).
+    /// Check a filing application against every rule, offline, with a fix for each problem.
     ///
-    /// Exit code 0: no errors; 1: errors found; 2: the input itself is unusable.
+    /// The rules are described in docs/rules.md. Exit code 0: no errors; 1: errors found; 2: the
+    /// input itself is unusable.
     Check(CheckArgs),
-    /// Run the filing service over HTTP (health, metrics, OpenAPI and the rules API so far).
+    /// Run the filing service over HTTP (migrates the database first).
+    ///
+    /// Accounts and sessions, orders from draft through provider review, verification documents,
+    /// the SMS check and the built-in administration's approval, the national record and the
+    /// public query, rectifications and the blacklist, products and service numbers, the access
+    /// gates' feed, events with webhooks and e-mail, registrar records, the rules check, and the
+    /// time-driven jobs (expiry, SMS timeouts, deadlines, SLA breaches). Health at
+    /// /healthz, metrics at /metrics, the API description at /api/openapi.json. Applicants
+    /// register over HTTP; staff accounts come from `beian accounts create`. Prints
+    /// `listening on http://ADDR` on stdout once it listens; logs go to stderr (BEIAN_LOG).
     Serve(ServeArgs),
-    /// Run the server with a demo data set (staff, applicants with orders, products) and print
-    /// the logins.
+    /// Run the filing service on a demo data set and print its logins and gate token.
+    ///
+    /// The data: staff of every role, applicants with orders at several stages, products with
+    /// service numbers, another provider's filing. Seeded on first use; later runs continue where
+    /// the last one left off, and `--reset` starts afresh. Never use the printed passwords or
+    /// gate token outside the demo.
     Demo(DemoArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(DatabaseArgs),
+    /// Create, disable, enable or list accounts and reset passwords (staff accounts come from
+    /// here).
+    ///
+    /// The database is chosen as for `beian serve` and migrated first. Exit code 0: done; 2: the
+    /// input is unusable (login, role, password or e-mail address); 1: refused (the login is
+    /// taken, no account has this login) or failed.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// The access gate: allow only filed domains accessed here (proxy, tls, authz, check).
     Gate(gate::GateArgs),
     /// Import reference data from a file into the database.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// The public query: is a domain, ICP number, subject or credential filed? Exit code 0:
-    /// filed; 1: not filed; 2: the record cannot be read.
+    /// The public query: is a domain, ICP number, subject or credential filed?
+    ///
+    /// Exit code 0: filed; 1: not filed; 2: the record cannot be read.
     Query(query::QueryCommand),
 }
 
@@ -65,10 +94,10 @@ struct ImportFileArgs {
 }
 
 #[derive(clap::Args)]
-struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite://PATH` (the embedded default; created if missing) or `postgres://…`.
-    #[arg(long, env = "BEIAN_DATABASE", default_value = "sqlite://beian.db")]
-    database: String,
+    #[arg(long, env = "BEIAN_DATABASE", default_value = DEFAULT_DATABASE)]
+    pub(crate) database: String,
 }
 
 #[derive(clap::Args)]
@@ -76,9 +105,13 @@ struct DemoArgs {
     /// Address to listen on.
     #[arg(long, env = "BEIAN_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
-    /// The demo database (seeded once).
+    /// The demo database (seeded on first use; later runs continue where the last one left off).
     #[arg(long, env = "BEIAN_DATABASE", default_value = "sqlite://beian-demo.db")]
     database: String,
+    /// Delete the demo database (a SQLite file, with its -wal and -shm files) and the demo's
+    /// documents directory first, and seed afresh.
+    #[arg(long)]
+    reset: bool,
     /// Where the demo's uploaded documents are stored.
     #[arg(
         long,
@@ -90,8 +123,9 @@ struct DemoArgs {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// A TOML configuration file (keys `listen`, `database`, `login_burst`); flags and
-    /// environment variables override it.
+    /// A TOML configuration file whose keys are the long flags below in snake_case (`listen`,
+    /// `database`, `login_burst`, `gate_token`, `smtp_url`, …; an unknown key is an error);
+    /// flags and environment variables override it.
     #[arg(long, env = "BEIAN_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -117,8 +151,8 @@ struct ServeArgs {
     /// power cut too, one fsync per commit) [default: normal].
     #[arg(long, env = "BEIAN_SQLITE_SYNCHRONOUS")]
     sqlite_synchronous: Option<String>,
-    /// A shared secret access gates present as a bearer token to read the feed (otherwise a
-    /// supervisor's token is needed).
+    /// A shared secret access gates (`beian gate … --feed URL --token TOKEN`) present as a bearer
+    /// token to read /api/v1/gate/* (otherwise a supervisor's token is needed).
     #[arg(long, env = "BEIAN_GATE_TOKEN", hide_env_values = true)]
     gate_token: Option<String>,
     /// Where uploaded documents are stored, outside the database [default: beian-documents].
@@ -161,6 +195,36 @@ struct FileConfig {
     retry_base_ms: Option<u64>,
 }
 
+/// Read the configuration file, if any.
+fn read_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    use anyhow::Context as _;
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str::<FileConfig>(&text)
+                .with_context(|| format!("configuration file {}", path.display()))
+        }
+        None => Ok(FileConfig::default()),
+    }
+}
+
+/// The database URL as `beian serve` chooses it: the flag or `BEIAN_DATABASE`, else the
+/// configuration file's `database`, else `sqlite://beian.db`.
+pub(crate) fn database_url(
+    config: Option<&Path>,
+    database: Option<String>,
+) -> anyhow::Result<String> {
+    Ok(match database {
+        Some(d) => d,
+        None => read_config(config)?
+            .database
+            .unwrap_or_else(|| DEFAULT_DATABASE.into()),
+    })
+}
+
+const DEFAULT_DATABASE: &str = "sqlite://beian.db";
+
 /// The server's settings after flags, environment, file and defaults, in that order.
 struct Settings {
     listen: String,
@@ -179,16 +243,7 @@ struct Settings {
 }
 
 fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
-    use anyhow::Context as _;
-    let file = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            toml::from_str::<FileConfig>(&text)
-                .with_context(|| format!("configuration file {}", path.display()))?
-        }
-        None => FileConfig::default(),
-    };
+    let file = read_config(args.config.as_deref())?;
     Ok(Settings {
         listen: args
             .listen
@@ -199,7 +254,7 @@ fn settings(args: &ServeArgs) -> anyhow::Result<Settings> {
             .database
             .clone()
             .or(file.database)
-            .unwrap_or_else(|| "sqlite://beian.db".into()),
+            .unwrap_or_else(|| DEFAULT_DATABASE.into()),
         login_burst: args.login_burst.or(file.login_burst).unwrap_or(10),
         query_burst: args.query_burst.or(file.query_burst).unwrap_or(30),
         provider: args
@@ -258,6 +313,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => edge(serve(args)),
         Command::Demo(args) => edge(run_demo(args)),
         Command::Migrate(args) => edge(migrate(args)),
+        Command::Accounts(command) => accounts::run(command),
         Command::Gate(args) => gate::run(args),
         Command::Query(args) => query::run(args),
         Command::Import(ImportCommand::Registrar(args)) => {
@@ -288,8 +344,13 @@ fn edge(f: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
 }
 
 fn init_logs() {
+    init_logs_at("info");
+}
+
+/// Logs at `default` level unless `BEIAN_LOG` says otherwise.
+pub(crate) fn init_logs_at(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BEIAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     use std::io::IsTerminal as _;
     // Logs go to stderr (stdout carries the listening address for scripts), coloured on a terminal.
     let _ = tracing_subscriber::fmt()
@@ -299,7 +360,7 @@ fn init_logs() {
         .try_init();
 }
 
-async fn open_store(db: &DatabaseArgs) -> anyhow::Result<beian_store::Store> {
+pub(crate) async fn open_store(db: &DatabaseArgs) -> anyhow::Result<beian_store::Store> {
     open_store_with(db, beian_store::SqliteDurability::default()).await
 }
 
@@ -358,17 +419,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     state.backoff.base = std::time::Duration::from_millis(settings.retry_base_ms.max(1));
     // Files a crash left without a row (older than ten minutes: not an upload in flight).
-    match beian_server::documents::sweep_orphans(&state, std::time::Duration::from_secs(600)).await
+    match beian_server::service::documents::sweep_orphans(
+        &state,
+        std::time::Duration::from_secs(600),
+    )
+    .await
     {
         Ok(0) => {}
         Ok(n) => tracing::info!(files = n, "removed document files no order names"),
         Err(e) => tracing::warn!(error = %e, "sweeping document files"),
     }
-    beian_server::events::spawn_dispatcher(
+    beian_server::service::events::spawn_dispatcher(
         state.clone(),
         std::time::Duration::from_millis(settings.dispatch_interval_ms),
     );
-    beian_server::record::spawn_jobs(
+    beian_server::service::jobs::spawn_jobs(
         state.clone(),
         std::time::Duration::from_secs(settings.jobs_interval),
     );
@@ -389,13 +454,26 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let db = DatabaseArgs {
         database: args.database.clone(),
     };
+    if args.reset {
+        demo::reset(&args.database, &args.documents_dir)?;
+    }
     let store = open_store(&db).await?;
-    demo::seed(&store).await.context("seeding the demo data")?;
+    let seeded = demo::seed(&store).await.context("seeding the demo data")?;
+    store.close().await;
     println!("beian demo: database {}", redact(&args.database));
+    if !seeded {
+        println!(
+            "  (seeded by an earlier run: orders are where that run left them; `beian demo --reset` starts afresh)"
+        );
+    }
     println!("logins (POST /api/v1/sessions with login and password):");
     for (login, password, role, name) in demo::LOGINS {
-        println!("  {role:<11} {login:<10} {password:<22} {name}");
+        println!("  {role:<14} {login:<10} {password:<24} {name}");
     }
+    println!(
+        "gate token: {token} (beian gate … --feed http://ADDR --token {token}; or Authorization: Bearer on /api/v1/gate/*)",
+        token = demo::GATE_TOKEN
+    );
     serve(ServeArgs {
         config: None,
         listen: Some(args.listen),
@@ -403,7 +481,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         login_burst: None,
         query_burst: None,
         provider: None,
-        gate_token: None,
+        gate_token: Some(demo::GATE_TOKEN.to_owned()),
         sqlite_synchronous: None,
         jobs_interval: None,
         documents_dir: Some(args.documents_dir),
@@ -452,7 +530,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         },
     };
     let engine = beian_rules::Engine::new(data, beian_rules::beian_domain::SuffixList::miit());
-    let today = beian_rules::today_in_china();
+    let today = beian_rules::date_in_china(time::OffsetDateTime::now_utc());
     let result = if args.batch {
         check::run_batch(&engine, &args.file, today)
     } else {

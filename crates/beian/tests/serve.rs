@@ -825,10 +825,11 @@ async fn serves_on_sqlite() {
 
 #[tokio::test]
 async fn serves_on_postgres() {
-    let admin = std::env::var("BEIAN_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    if common::skip_postgres() {
+        return;
+    }
+    let (store, admin) = common::postgres_admin_store().await;
     let db = format!("beian_serve_{}", std::process::id());
-    let store = beian_store::Store::connect(&admin).await.unwrap();
     store
         .execute_raw(&format!("CREATE DATABASE {db}"))
         .await

@@ -616,6 +616,9 @@ async fn verification_waits_for_documents_sqlite() {
 
 #[tokio::test]
 async fn verification_waits_for_documents_postgres() {
+    if common::skip_postgres() {
+        return;
+    }
     verification_waits_for_documents("postgres").await;
 }
 

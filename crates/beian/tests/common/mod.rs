@@ -1,11 +1,74 @@
 //! The end-to-end harness shared by the HTTP tests: the real `beian` binary on a free port, a
 //! fresh database per test (SQLite file or PostgreSQL database, dropped afterwards), accounts of
 //! every role, and small request helpers.
+//!
+//! PostgreSQL is decided once per process ([`postgres_admin`]): with `BEIAN_TEST_PG` set it is
+//! required (a connection failure fails the test); without it the default server
+//! `postgres://postgres@127.0.0.1:5432/postgres` is used when 127.0.0.1:5432 accepts a connection
+//! within a second, and a PostgreSQL test returns at once after one line on stderr
+//! ([`skip_postgres`]) when it does not.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The server PostgreSQL tests run on when `BEIAN_TEST_PG` is not set.
+pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DEFAULT_PG_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 5432);
+
+/// The admin URL of the PostgreSQL server to test on, or `None` to skip PostgreSQL: decided once
+/// per process. `BEIAN_TEST_PG` (non-empty) makes it required; otherwise the default server is
+/// used if 127.0.0.1:5432 accepts a TCP connection within a second.
+pub fn postgres_admin() -> Option<&'static str> {
+    static DECISION: OnceLock<Option<String>> = OnceLock::new();
+    DECISION
+        .get_or_init(|| {
+            decide(std::env::var("BEIAN_TEST_PG").ok(), || {
+                let addr = std::net::SocketAddr::from(DEFAULT_PG_ADDR);
+                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1))
+                    .is_ok()
+            })
+        })
+        .as_deref()
+}
+
+/// The decision itself: the required URL, the default when `reachable`, or nothing.
+pub fn decide(required: Option<String>, reachable: impl FnOnce() -> bool) -> Option<String> {
+    match required.filter(|u| !u.trim().is_empty()) {
+        Some(url) => Some(url),
+        None => reachable().then(|| DEFAULT_PG.to_owned()),
+    }
+}
+
+/// True (after one line on stderr, past the test harness's capture) when the PostgreSQL test
+/// running now is to be skipped: start every PostgreSQL test with
+/// `if common::skip_postgres() { return; }`.
+pub fn skip_postgres() -> bool {
+    if postgres_admin().is_some() {
+        return false;
+    }
+    use std::io::Write as _;
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: skipped on PostgreSQL: not reachable at 127.0.0.1:5432 (set BEIAN_TEST_PG to require it)"
+    );
+    true
+}
+
+/// A connection to the PostgreSQL admin database (for creating and dropping test databases);
+/// panics, naming `BEIAN_TEST_PG`, when the server cannot be reached. Returns the store and the
+/// admin URL.
+pub async fn postgres_admin_store() -> (beian_store::Store, &'static str) {
+    let url = postgres_admin()
+        .expect("a PostgreSQL test must begin with `if common::skip_postgres() { return; }`");
+    let store = beian_store::Store::connect(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} is required for this test (BEIAN_TEST_PG): {e}")
+    });
+    (store, url)
+}
 
 /// A running server, killed and reaped when dropped (even when an assertion fails first).
 pub struct Server {
@@ -77,9 +140,7 @@ impl Database {
     pub async fn new(kind: &str, name: &str) -> Database {
         let tag = format!("{name}_{}", std::process::id());
         if kind == "postgres" {
-            let admin = std::env::var("BEIAN_TEST_PG")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let store = beian_store::Store::connect(&admin).await.unwrap();
+            let (store, admin) = postgres_admin_store().await;
             let _ = store
                 .execute_raw(&format!("DROP DATABASE IF EXISTS {tag} WITH (FORCE)"))
                 .await;
