@@ -207,33 +207,17 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 
 /// Check a login and a password; the problem names the field and the fix, in both languages.
 fn validate(r: &Registration) -> Result<(), ApiError> {
-    let login = r.login.trim();
-    let login_ok = (3..=64).contains(&login.chars().count())
-        && login
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
-    if !login_ok {
-        return Err(ApiError::invalid(
-            "login",
-            "登录名无效 / Invalid login",
-            "登录名为 3–64 个字母、数字或 . _ @ - / a login is 3 to 64 letters, digits or . _ @ -",
-        ));
-    }
-    let email = r.email.trim();
-    if !email.is_empty() && !beian_rules::validate::email_valid(email) {
-        return Err(ApiError::invalid(
-            "email",
-            "邮箱地址无效 / Invalid e-mail address",
-            "请填写形如 name@example.com 的邮箱地址，或留空 / give an address like name@example.com, or leave it empty",
-        ));
-    }
-    if r.password.chars().count() < 10 {
-        return Err(ApiError::invalid(
-            "password",
-            "密码太短 / Password too short",
-            "密码至少 10 个字符 / use at least 10 characters",
-        ));
-    }
+    // The same rules as every other way of creating an account (`beian accounts create`).
+    let invalid = |field: &'static str, e: beian_store::CredentialError| {
+        let text = e.to_string();
+        let (title, detail) = text
+            .split_once(": ")
+            .unwrap_or(("字段无效 / Invalid field", &text));
+        ApiError::invalid(field, title.to_owned(), detail.to_owned())
+    };
+    beian_store::validate_login(&r.login).map_err(|e| invalid("login", e))?;
+    beian_store::validate_email(&r.email).map_err(|e| invalid("email", e))?;
+    beian_store::validate_password(&r.password).map_err(|e| invalid("password", e))?;
     Ok(())
 }
 
@@ -407,6 +391,13 @@ impl TokenCache {
             .get(digest)
             .filter(|(_, at)| at.elapsed() < Self::TTL)
             .map(|(a, _)| a.clone())
+    }
+
+    /// Forget every cached token (an account was disabled: its tokens stop working here at once).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
     }
 
     fn forget(&self, digest: &str) {

@@ -79,6 +79,8 @@ pub static ROUTES: &[RouteEntry] = routes! {
     GET "/healthz" "health" Public, None;
     GET "/metrics" "metrics" Public, None;
     GET "/api/openapi.json" "openapi" Public, None;
+    GET "/api/docs" "apiDocs" Public, None;
+    GET "/api/docs/{file}" "apiDocsAsset" Public, None;
     POST "/api/v1/check" "check" Public, Json;
     POST "/api/v1/filing-type" "filingType" Public, Json;
     GET "/api/v1/rejection-reasons" "rejectionReasons" Public, None;
@@ -130,6 +132,9 @@ pub static ROUTES: &[RouteEntry] = routes! {
     POST "/api/v1/registrar-records/import" "importRegistrarRecords" Roles(SUPERVISOR), Csv;
     PUT "/api/v1/registrar-records/{domain}" "putRegistrarRecord" Roles(SUPERVISOR), Json;
     DELETE "/api/v1/registrar-records/{domain}" "deleteRegistrarRecord" Roles(SUPERVISOR), None;
+    GET "/api/v1/staff-accounts" "listStaffAccounts" Roles(SUPERVISOR), None;
+    POST "/api/v1/staff-accounts" "createStaffAccount" Roles(SUPERVISOR), Json;
+    POST "/api/v1/staff-accounts/{login}/disable" "disableStaffAccount" Roles(SUPERVISOR), None;
     // The built-in administration (管局).
     POST "/api/v1/orders/{id}/approve" "approve" Roles(ADMINISTRATION), None;
     POST "/api/v1/orders/{id}/administration-reject" "administrationReject" Roles(ADMINISTRATION), Json;

@@ -279,6 +279,7 @@ fn api_routes(state: &AppState) -> (Router<Arc<AppState>>, Vec<(Method, &'static
         routes::documents::routes,
         routes::events::routes,
         routes::domain_library::routes,
+        routes::staff_accounts::routes,
     ]
     .into_iter()
     .fold(r, |r, add| add(r));

@@ -178,6 +178,7 @@ async fn main() {
                     let r = client
                         .post(format!("{base}/api/v1/orders"))
                         .bearer_auth(&applicant)
+                        .header("content-type", "application/json")
                         .body(serde_json::json!({"application": app}).to_string())
                         .send()
                         .await
@@ -228,6 +229,7 @@ async fn main() {
                                 d["id"]
                             ))
                             .bearer_auth(&reviewer)
+                            .header("content-type", "application/json")
                             .body(r#"{"decision":"accept"}"#)
                             .send()
                             .await

@@ -74,6 +74,9 @@ enum Command {
     ///
     /// Exit code 0: filed; 1: not filed; 2: the record cannot be read.
     Query(query::QueryCommand),
+    /// Print the API's OpenAPI 3.1 document (what `/api/openapi.json` serves), for client
+    /// generators and validators.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -316,6 +319,10 @@ fn main() -> ExitCode {
         Command::Accounts(command) => accounts::run(command),
         Command::Gate(args) => gate::run(args),
         Command::Query(args) => query::run(args),
+        Command::Openapi => {
+            println!("{}", beian_server::openapi::document());
+            ExitCode::SUCCESS
+        }
         Command::Import(ImportCommand::Registrar(args)) => {
             edge(import::registrar_csv(&args.db.database, &args.file))
         }

@@ -345,3 +345,154 @@ async fn the_rejection_reason_catalogue_is_served() {
     drop(server);
     db.drop_it().await;
 }
+
+#[tokio::test]
+async fn supervisors_manage_staff_accounts() {
+    let db = Database::new("sqlite", "staff_accounts").await;
+    let server = spawn_server(&db.url, &["--login-burst", "1000"]);
+    let api = Api::new(&server);
+    let store = beian_store::Store::connect(&db.url).await.unwrap();
+    let supervisor = api.account(&store, "chief", "supervisor").await;
+    let login = |login: &'static str, password: &'static str| {
+        let api = api.clone();
+        async move {
+            api.post(
+                "/api/v1/sessions",
+                None,
+                Some(serde_json::json!({"login": login, "password": password})),
+            )
+            .await
+        }
+    };
+    // A reviewer is created by the supervisor and can log in with its role.
+    let (status, created) = api
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&supervisor),
+            Some(serde_json::json!({"login": "wang.reviewer", "password": "a reviewer's password", "role": "reviewer", "display_name": "王审核"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["role"], "reviewer");
+    let (status, session) = login("wang.reviewer", "a reviewer's password").await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap().to_owned();
+    let (_, me) = api.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(me["role"], "reviewer");
+    // Bad roles and short passwords name the field.
+    for (body, field) in [
+        (
+            serde_json::json!({"login": "x.applicant", "password": "long enough password", "role": "applicant"}),
+            "role",
+        ),
+        (
+            serde_json::json!({"login": "x.boss", "password": "long enough password", "role": "boss"}),
+            "role",
+        ),
+        (
+            serde_json::json!({"login": "x.short", "password": "short", "role": "reviewer"}),
+            "password",
+        ),
+    ] {
+        let (status, p) = api
+            .post("/api/v1/staff-accounts", Some(&supervisor), Some(body))
+            .await;
+        assert_eq!((status, p["path"].as_str()), (422, Some(field)), "{p}");
+    }
+    let (status, p) = api
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&supervisor),
+            Some(serde_json::json!({"login": "wang.reviewer", "password": "another password", "role": "supervisor"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{p}");
+    // The list shows staff, not applicants.
+    api.account(&store, "some-applicant", "applicant").await;
+    let (status, list) = api.get("/api/v1/staff-accounts", Some(&supervisor)).await;
+    assert_eq!(status, 200);
+    let logins: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["login"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins, ["chief", "wang.reviewer"]);
+    // Disabled: the token stops working at once and the login is refused.
+    let (status, a) = api
+        .post(
+            "/api/v1/staff-accounts/wang.reviewer/disable",
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &a["disabled"]),
+        (200, &serde_json::json!(true)),
+        "{a}"
+    );
+    assert_eq!(api.get("/api/v1/me", Some(&token)).await.0, 401);
+    assert_eq!(login("wang.reviewer", "a reviewer's password").await.0, 401);
+    // Nobody disables themselves; an applicant is not a staff account.
+    let (status, _) = api
+        .post(
+            "/api/v1/staff-accounts/chief/disable",
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = api
+        .post(
+            "/api/v1/staff-accounts/some-applicant/disable",
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    drop(server);
+    store.close().await;
+    db.drop_it().await;
+}
+
+#[tokio::test]
+async fn the_api_documentation_page_is_served_without_a_cdn() {
+    let db = Database::new("sqlite", "api_docs").await;
+    let server = spawn_server(&db.url, &[]);
+    let api = Api::new(&server);
+    let r = api
+        .client
+        .get(format!("{}/api/docs", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    let page = r.text().await.unwrap();
+    for src in [
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/docs/init.js",
+        "/api/docs/swagger-ui.css",
+    ] {
+        assert!(page.contains(src), "{src}");
+        let r = api
+            .client
+            .get(format!("{}{src}", api.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{src}");
+    }
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no outside address"
+    );
+    let (status, _) = api.get("/api/docs/../../etc/passwd", None).await;
+    assert_eq!(status, 404);
+    drop(server);
+    db.drop_it().await;
+}

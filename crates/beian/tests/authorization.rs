@@ -10,7 +10,7 @@ use common::{Api, Database, example, spawn_server};
 use serde_json::json;
 
 /// Routes anyone may call.
-const PUBLIC: [&str; 9] = [
+const PUBLIC: [&str; 11] = [
     "/healthz",
     "/metrics",
     "/api/openapi.json",
@@ -20,6 +20,8 @@ const PUBLIC: [&str; 9] = [
     "/api/v1/sessions",
     "/api/v1/public/query",
     "/api/v1/rejection-reasons",
+    "/api/docs",
+    "/api/docs/{file}",
 ];
 
 async fn every_route(kind: &str) {

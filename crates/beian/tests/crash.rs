@@ -124,6 +124,7 @@ async fn sigkill_mid_load_loses_no_acknowledged_order() {
                 let Ok(r) = client
                     .post(format!("{base}/api/v1/orders"))
                     .bearer_auth(&token)
+                    .header("content-type", "application/json")
                     .body(serde_json::json!({"application": app}).to_string())
                     .send()
                     .await

@@ -80,7 +80,8 @@ async fn exercise(server: &Server) {
     for path in [
         "/api/v1/orders",
         "/api/v1/orders/{id}",
-        "/api/v1/orders/{id}/{action}",
+        "/api/v1/orders/{id}/submit",
+        "/api/v1/orders/{id}/approve",
         "/api/v1/review/queue",
         "/api/v1/blacklist",
         "/api/v1/sessions",
@@ -97,6 +98,7 @@ async fn exercise(server: &Server) {
     // A valid application: 200, no errors, the detected type.
     let r = client
         .post(format!("{base}/api/v1/check"))
+        .header("content-type", "application/json")
         .body(example("valid-enterprise-zhejiang.json"))
         .send()
         .await
@@ -109,6 +111,7 @@ async fn exercise(server: &Server) {
     // An invalid one: 200 with the findings (the request itself was fine).
     let r = client
         .post(format!("{base}/api/v1/check"))
+        .header("content-type", "application/json")
         .body(example("invalid-individual-guangdong.json"))
         .send()
         .await
@@ -119,6 +122,7 @@ async fn exercise(server: &Server) {
     // Unusable input: 422 problem+json naming the path.
     let r = client
         .post(format!("{base}/api/v1/check"))
+        .header("content-type", "application/json")
         .body(r#"{"application": {"subject": {"nature": "company"}}}"#)
         .send()
         .await
@@ -143,6 +147,7 @@ async fn exercise(server: &Server) {
     // connection reused after that would fail the next request.
     let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/check"))
+        .header("content-type", "application/json")
         .body(big)
         .send()
         .await
@@ -155,6 +160,7 @@ async fn exercise(server: &Server) {
     doc["context"]["blacklist"]["credentials"] = serde_json::json!(["91330106MA2B3C4D5D"]);
     let r: serde_json::Value = client
         .post(format!("{base}/api/v1/filing-type"))
+        .header("content-type", "application/json")
         .body(doc.to_string())
         .send()
         .await
@@ -182,6 +188,7 @@ async fn exercise(server: &Server) {
     assert_eq!(r.status(), 409);
     let r = client
         .post(format!("{base}/api/v1/accounts"))
+        .header("content-type", "application/json")
         .body(r#"{"login": 7}"#)
         .send()
         .await
@@ -302,6 +309,7 @@ async fn exercise_orders(server: &Server, database: &str) {
     let r = client
         .post(format!("{base}/api/v1/orders"))
         .bearer_auth(&alice)
+        .header("content-type", "application/json")
         .body(application.to_string())
         .send()
         .await
@@ -326,6 +334,7 @@ async fn exercise_orders(server: &Server, database: &str) {
         let mut submit = client.post(format!("{base}/api/v1/orders/{id}/submit"));
         let mut put = client
             .put(format!("{base}/api/v1/orders/{id}"))
+            .header("content-type", "application/json")
             .body(application.to_string());
         if let Some(t) = token {
             get = get.bearer_auth(t);
@@ -353,6 +362,7 @@ async fn exercise_orders(server: &Server, database: &str) {
     let r: serde_json::Value = client
         .put(format!("{base}/api/v1/orders/{id}"))
         .bearer_auth(&alice)
+        .header("content-type", "application/json")
         .body(broken.to_string())
         .send()
         .await
@@ -376,6 +386,7 @@ async fn exercise_orders(server: &Server, database: &str) {
     client
         .put(format!("{base}/api/v1/orders/{id}"))
         .bearer_auth(&alice)
+        .header("content-type", "application/json")
         .body(application.to_string())
         .send()
         .await
@@ -396,6 +407,7 @@ async fn exercise_orders(server: &Server, database: &str) {
     let second: serde_json::Value = client
         .post(format!("{base}/api/v1/orders"))
         .bearer_auth(&alice)
+        .header("content-type", "application/json")
         .body(application.to_string())
         .send()
         .await
@@ -765,6 +777,7 @@ async fn exercise_orders(server: &Server, database: &str) {
             .post(format!("{base}/api/v1/orders"))
             .bearer_auth(&bob)
             .header("idempotency-key", "create-1")
+            .header("content-type", "application/json")
             .body(serde_json::json!({"application": {"region": {"province": "11"}}}).to_string())
     };
     let a = create().send().await.unwrap();
@@ -792,6 +805,7 @@ async fn exercise_orders(server: &Server, database: &str) {
         .put(format!("{base}/api/v1/orders/{}", a["id"]))
         .bearer_auth(&bob)
         .header("idempotency-key", "create-1")
+        .header("content-type", "application/json")
         .body("{}")
         .send()
         .await
@@ -801,6 +815,7 @@ async fn exercise_orders(server: &Server, database: &str) {
         .post(format!("{base}/api/v1/orders"))
         .bearer_auth(&alice)
         .header("idempotency-key", "create-1")
+        .header("content-type", "application/json")
         .body(serde_json::json!({"application": {"region": {"province": "33"}}}).to_string())
         .send()
         .await

@@ -22,6 +22,7 @@ pub mod products;
 pub mod public_query;
 pub mod rectifications;
 pub mod rules;
+pub mod staff_accounts;
 pub mod system;
 
 impl From<FilingError> for ApiError {
