@@ -658,8 +658,8 @@ mod blacklist;
 mod documents;
 mod events;
 mod idempotency;
+mod national_record;
 mod orders;
-mod record;
 mod sms;
 pub use accounts::{
     AccountRow, AccountStatus, CredentialError, ROLES, validate_email, validate_login,
@@ -669,14 +669,14 @@ pub use blacklist::{BlacklistEntry, BlacklistKind};
 pub use documents::{BackdropRequest, DocumentReview, DocumentRow, NewDocument};
 pub use events::{DeliveryRow, DueDelivery, EventRow, WebhookRow};
 pub use idempotency::Claim;
-pub use orders::{NewOrder, OrderRow};
-pub use record::{
+pub use national_record::{
     Approval, ApprovalPlan, GateChange, PlannedSubject, PlannedWebsite, QueryBy, RecordedWebsite,
     Rectification,
 };
+pub use orders::{NewOrder, OrderRow};
 pub use sms::{SmsChallenge, SmsMessage};
-mod registrar;
-pub use registrar::{
+mod domain_library;
+pub use domain_library::{
     CSV_COLUMNS, FieldProblem, ImportError, ImportSummary, RegistrarEntry, RegistrarError,
     RegistrarFields, RegistrarRecord,
 };

@@ -7,6 +7,11 @@
 //!   steps decided by `beian_core::workflow::transition`, the approval plan and approval, the
 //!   provider's review queue.
 //! - [`verification`]: the built-in administration's SMS challenge and its answer.
+//! - [`documents`]: the documents an order needs, where its verification stands, the move on at
+//!   the last acceptance, orphan files.
+//! - [`products`]: instances, their service numbers' states and why an instance is ineligible.
+//! - [`events`]: the dispatcher (webhooks, e-mail, texts).
+//! - [`jobs`]: the time-driven transitions, as a function of `now`.
 
 pub mod filing;
 pub mod verification;
@@ -15,3 +20,4 @@ pub use filing::FilingError;
 pub mod documents;
 pub mod events;
 pub mod jobs;
+pub mod products;

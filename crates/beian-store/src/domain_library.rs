@@ -1,5 +1,5 @@
-//! Domain registration records (域名注册信息): the built-in registrars' library that the DOMAIN_*
-//! rules of SPEC §7 read through `context.domains`. One record per registrable domain, kept in
+//! The registrars' domain library (域名注册信息库): the built-in registration records that the
+//! DOMAIN_* rules read through `context.domains`. One record per registrable domain, kept in
 //! its lower-case IDNA ASCII form; credential numbers trimmed and upper-cased.
 //!
 //! Supervisors edit records one by one ([`Store::registrar_put`], [`Store::registrar_delete`]) or

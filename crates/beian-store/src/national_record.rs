@@ -1,10 +1,10 @@
-//! The filing record (备案信息库) and what an approval does to it, for every filing type; the
+//! The national filing record (全国备案信息库) and what an approval does to it, for every filing type; the
 //! access gate's state per domain and its ordered change feed; revocation and rectification.
 //!
 //! The built-in administration shares this database with the provider, so an approval issues the
 //! numbers, writes the national record, consumes the service numbers, updates the gate and sets
 //! the order approved in one transaction: a result is never lost and never applied twice (the
-//! order's claim `WHERE version = $n AND state = 'administration_review'` admits exactly one).
+//! order's claim `WHERE version = $n AND state = <the transition's from>` admits exactly one).
 
 use beian_core::numbers::{SubjectNumber, WebsiteNumber};
 use beian_core::workflow::{Effect, Transition};
