@@ -13,11 +13,11 @@
 //! - [`events`]: the dispatcher (webhooks, e-mail, texts).
 //! - [`jobs`]: the time-driven transitions, as a function of `now`.
 
+pub mod documents;
+pub mod events;
 pub mod filing;
+pub mod jobs;
+pub mod products;
 pub mod verification;
 
 pub use filing::FilingError;
-pub mod documents;
-pub mod events;
-pub mod jobs;
-pub mod products;
