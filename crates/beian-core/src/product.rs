@@ -22,7 +22,7 @@ pub struct ProductInstance {
 }
 
 /// Why an instance cannot carry a filing: each reason the console shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Ineligible {
     NotAServer,

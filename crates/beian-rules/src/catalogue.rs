@@ -40,6 +40,15 @@ macro_rules! catalogue {
                 match self { $(RuleId::$variant => [$msg_zh, $msg_en, $fix_zh, $fix_en]),+ }
             }
         }
+
+        impl schemars::JsonSchema for RuleId {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "RuleId".into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "enum": [$($id),+]})
+            }
+        }
     };
 }
 

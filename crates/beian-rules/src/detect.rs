@@ -36,7 +36,7 @@ impl SubjectIdentity {
 }
 
 /// Why a new filing cannot even start (SPEC §4 "Refusals at detection").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
     CredentialBlacklisted,

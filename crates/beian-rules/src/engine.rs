@@ -19,7 +19,7 @@ use crate::refdata::{DataError, Province, ReferenceData};
 use crate::validate as v;
 
 /// One finding: a rule that fired, where, why and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule: RuleId,
     pub severity: Severity,
@@ -33,14 +33,14 @@ pub struct Finding {
 }
 
 /// Counts of blocking and likely-rejection findings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
 }
 
 /// The result of a check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub findings: Vec<Finding>,
     /// The detected filing type.

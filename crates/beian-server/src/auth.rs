@@ -167,7 +167,7 @@ fn session_from_cookies(parts: &Parts) -> Result<String, ApiError> {
     Ok(token.to_owned())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct Registration {
     pub login: String,
     pub password: String,
@@ -178,7 +178,7 @@ pub struct Registration {
     pub email: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AccountView {
     pub id: i64,
     pub login: String,
@@ -266,16 +266,17 @@ pub async fn create_account(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct Login {
     pub login: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Session {
     pub token: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub expires_at: OffsetDateTime,
     pub account: AccountView,
 }

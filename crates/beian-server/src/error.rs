@@ -14,7 +14,7 @@ use serde::Serialize;
 pub const PROBLEM_BASE: &str = "https://beian.invalid/problems/";
 
 /// An RFC 9457 problem document, as serialised.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

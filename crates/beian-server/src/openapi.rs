@@ -4,7 +4,12 @@
 //! input is the shipped JSON Schema, its `$defs` lifted into `components/schemas` so that every
 //! reference resolves inside the document.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use crate::auth::{AccountView, Login, Registration, Session};
 use crate::authz::{Access, ROUTES};
+use crate::routes;
+use crate::service::{filing, jobs, products, verification};
 
 /// The OpenAPI document: the check input is the shipped JSON Schema (OpenAPI 3.1 speaks JSON
 /// Schema 2020-12).
@@ -90,6 +95,7 @@ static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     }
     lift_defs(&mut doc);
     complete_from_table(&mut doc, &problem);
+    attach_schemas(&mut doc);
     doc.to_string()
 });
 
@@ -207,6 +213,312 @@ fn complete_from_table(doc: &mut serde_json::Value, problem: &serde_json::Value)
                 responses.entry("413").or_insert_with(|| problem.clone());
                 responses.entry("415").or_insert_with(|| problem.clone());
                 responses.entry("422").or_insert_with(|| problem.clone());
+            }
+        }
+    }
+}
+
+type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// An answer built as free-form JSON (not yet a type of its own).
+fn free(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({"description": "free-form JSON (see the operation's summary)"})
+}
+
+/// The JSON an operation takes and answers with, by operation id: (request body, success status,
+/// answer), each generated from the Rust type the handler parses or returns. `None` for a body:
+/// none, or not JSON (uploads, CSV, files, snapshots), or one written by hand above (the check
+/// input). An answer built as free-form JSON says so (`free`).
+const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
+    ("check", None, "200", Some(of::<beian_rules::Report>)),
+    (
+        "filingType",
+        None,
+        "200",
+        Some(of::<routes::rules::Detection>),
+    ),
+    (
+        "rejectionReasons",
+        None,
+        "200",
+        Some(of::<Vec<routes::rules::RejectionReason>>),
+    ),
+    (
+        "register",
+        Some(of::<Registration>),
+        "201",
+        Some(of::<AccountView>),
+    ),
+    ("login", Some(of::<Login>), "200", Some(of::<Session>)),
+    ("me", None, "200", Some(of::<AccountView>)),
+    (
+        "listOrders",
+        None,
+        "200",
+        Some(of::<Vec<filing::OrderSummary>>),
+    ),
+    ("createOrder", None, "201", Some(of::<filing::OrderDetail>)),
+    ("getOrder", None, "200", Some(of::<filing::OrderDetail>)),
+    ("updateOrder", None, "200", Some(of::<filing::OrderDetail>)),
+    ("submit", None, "200", Some(of::<filing::OrderDetail>)),
+    ("withdraw", None, "200", Some(of::<filing::OrderDetail>)),
+    ("pass", None, "200", Some(of::<filing::OrderDetail>)),
+    (
+        "reject",
+        Some(of::<routes::orders::RejectBody>),
+        "200",
+        Some(of::<filing::OrderDetail>),
+    ),
+    (
+        "completeVerification",
+        None,
+        "200",
+        Some(of::<filing::OrderDetail>),
+    ),
+    (
+        "submitToAdministration",
+        None,
+        "200",
+        Some(of::<filing::OrderDetail>),
+    ),
+    (
+        "sms",
+        Some(of::<verification::SmsAnswer>),
+        "200",
+        Some(of::<filing::OrderDetail>),
+    ),
+    ("approve", None, "200", Some(of::<filing::Approved>)),
+    (
+        "administrationReject",
+        Some(of::<routes::orders::RejectBody>),
+        "200",
+        Some(of::<filing::OrderDetail>),
+    ),
+    (
+        "administrationSmsOutbox",
+        None,
+        "200",
+        Some(of::<Vec<routes::administration::OutboxMessage>>),
+    ),
+    (
+        "reviewQueue",
+        None,
+        "200",
+        Some(of::<Vec<filing::QueueItem>>),
+    ),
+    (
+        "listBlacklist",
+        None,
+        "200",
+        Some(of::<Vec<routes::blacklist::EntryView>>),
+    ),
+    (
+        "addToBlacklist",
+        Some(of::<routes::blacklist::NewEntry>),
+        "201",
+        None,
+    ),
+    ("listDocuments", None, "200", Some(free)),
+    (
+        "uploadDocument",
+        None,
+        "201",
+        Some(of::<routes::documents::DocumentView>),
+    ),
+    (
+        "reviewDocument",
+        Some(of::<routes::documents::ReviewBody>),
+        "200",
+        Some(of::<routes::documents::DocumentView>),
+    ),
+    (
+        "requestBackdrop",
+        Some(of::<routes::documents::BackdropBody>),
+        "200",
+        Some(free),
+    ),
+    (
+        "backdropShipped",
+        Some(of::<routes::documents::ShippedBody>),
+        "200",
+        Some(free),
+    ),
+    ("requireStatements", None, "200", Some(free)),
+    ("statementsReceived", None, "200", Some(free)),
+    (
+        "listProducts",
+        None,
+        "200",
+        Some(of::<Vec<products::ProductView>>),
+    ),
+    (
+        "putProduct",
+        Some(of::<routes::products::NewProduct>),
+        "201",
+        Some(free),
+    ),
+    ("applyServiceNumber", None, "201", Some(free)),
+    (
+        "openRectification",
+        Some(of::<routes::rectifications::NewRectification>),
+        "201",
+        Some(of::<routes::rectifications::RectificationView>),
+    ),
+    (
+        "listRectifications",
+        None,
+        "200",
+        Some(of::<Vec<routes::rectifications::RectificationView>>),
+    ),
+    ("resolveRectification", None, "200", Some(free)),
+    (
+        "recordForeignFiling",
+        Some(of::<routes::national_record::ForeignFiling>),
+        "201",
+        Some(free),
+    ),
+    (
+        "revoke",
+        Some(of::<routes::national_record::Revocation>),
+        "200",
+        Some(free),
+    ),
+    ("runJobs", None, "200", Some(of::<jobs::JobReport>)),
+    ("listEvents", None, "200", Some(free)),
+    ("listDeliveries", None, "200", Some(free)),
+    (
+        "listWebhooks",
+        None,
+        "200",
+        Some(of::<Vec<routes::events::WebhookView>>),
+    ),
+    (
+        "createWebhook",
+        Some(of::<routes::events::NewWebhook>),
+        "201",
+        Some(of::<routes::events::WebhookView>),
+    ),
+    ("notificationSms", None, "200", Some(free)),
+    (
+        "listRegistrarRecords",
+        None,
+        "200",
+        Some(of::<routes::domain_library::ListView>),
+    ),
+    (
+        "importRegistrarRecords",
+        None,
+        "200",
+        Some(of::<routes::domain_library::ImportView>),
+    ),
+    (
+        "putRegistrarRecord",
+        Some(of::<routes::domain_library::RecordBody>),
+        "200",
+        Some(of::<routes::domain_library::RecordView>),
+    ),
+    (
+        "listStaffAccounts",
+        None,
+        "200",
+        Some(of::<Vec<routes::staff_accounts::StaffAccount>>),
+    ),
+    (
+        "createStaffAccount",
+        Some(of::<routes::staff_accounts::NewStaffAccount>),
+        "201",
+        Some(of::<AccountView>),
+    ),
+    (
+        "disableStaffAccount",
+        None,
+        "200",
+        Some(of::<routes::staff_accounts::StaffAccount>),
+    ),
+    ("gateChanges", None, "200", Some(free)),
+    (
+        "publicQuery",
+        None,
+        "200",
+        Some(of::<routes::public_query::PublicAnswer>),
+    ),
+    ("gateInProgress", None, "200", Some(free)),
+];
+
+/// The operations whose success answer is not JSON: text, binary, a page, or no body at all.
+pub const NOT_JSON: &[&str] = &[
+    "health",
+    "metrics",
+    "openapi",
+    "apiDocs",
+    "apiDocsAsset",
+    "documentFile",
+    "gateSnapshot",
+    "logout",
+    "addToBlacklist",
+    "deleteWebhook",
+    "deleteRegistrarRecord",
+];
+
+/// Put the generated schemas on their operations, and their definitions in
+/// `components/schemas`.
+fn attach_schemas(doc: &mut serde_json::Value) {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas/".into();
+    let mut g = settings.into_generator();
+    let mut by_op: Vec<(&str, Option<Schema>, &str, Option<Schema>)> = Vec::new();
+    for (op, request, status, answer) in BODIES {
+        by_op.push((
+            op,
+            request.map(|f| f(&mut g)),
+            status,
+            answer.map(|f| f(&mut g)),
+        ));
+    }
+    let definitions = g.take_definitions(true);
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for (name, schema) in definitions {
+            schemas.entry(name).or_insert(schema);
+        }
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(id) = op.get("operationId").and_then(|i| i.as_str()) else {
+                continue;
+            };
+            let Some((_, request, status, answer)) = by_op.iter().find(|(o, ..)| *o == id) else {
+                continue;
+            };
+            if let Some(schema) = request {
+                op["requestBody"] = serde_json::json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            }
+            if let Some(schema) = answer {
+                let description = op["responses"][*status]["description"]
+                    .as_str()
+                    .unwrap_or("ok")
+                    .to_owned();
+                op["responses"][*status] = serde_json::json!({"description": description, "content": {"application/json": {"schema": schema}}});
+                if *status != "200"
+                    && let Some(r) = op["responses"].as_object_mut()
+                {
+                    // A hand-written entry's 200 for an operation that answers otherwise.
+                    if r.get("200").and_then(|v| v.get("content")).is_none() {
+                        r.remove("200");
+                    }
+                }
             }
         }
     }

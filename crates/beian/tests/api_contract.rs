@@ -107,6 +107,30 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         }
     }
     assert_eq!(documented, table_routes());
+    // Every JSON body has a schema, and so has every JSON answer.
+    let mut untyped = Vec::new();
+    for e in authz::ROUTES {
+        let op = &doc["paths"][e.path][e.method.as_str().to_ascii_lowercase()];
+        if e.body == authz::BodyKind::Json
+            && !op["requestBody"]["content"]["application/json"]["schema"].is_object()
+        {
+            untyped.push(format!("{} {}: no request schema", e.method, e.path));
+        }
+        if !beian_server::openapi::NOT_JSON.contains(&e.operation) {
+            let typed = op["responses"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .any(|(status, r)| {
+                    status.starts_with('2')
+                        && r["content"]["application/json"]["schema"].is_object()
+                });
+            if !typed {
+                untyped.push(format!("{} {}: no answer schema", e.method, e.path));
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "{untyped:#?}");
     let mut dangling = Vec::new();
     dangling_refs(&doc, &doc, &mut dangling);
     assert!(
@@ -256,7 +280,9 @@ async fn the_frameworks_refusals_are_problem_json() {
     check(answer(r).await, 405, "wrong method");
     // A body over 1 MiB.
     let big = format!("{{\"application\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
-    let r = client
+    // A client of its own: the server closes a connection whose body it refused, and a pooled
+    // connection reused after that would fail the next request.
+    let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/check"))
         .header("content-type", "application/json")
         .body(big)

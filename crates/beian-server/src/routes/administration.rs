@@ -65,7 +65,7 @@ pub async fn reject(
 }
 
 /// A text the simulated gateway sent.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct OutboxMessage {
     pub order_id: i64,
     pub mobile: String,

@@ -21,7 +21,7 @@ pub fn routes(r: Routes) -> Routes {
         .get("/api/v1/blacklist", list)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewEntry {
     pub kind: String,
     pub value: String,
@@ -29,13 +29,14 @@ pub struct NewEntry {
 }
 
 /// A blacklist entry as staff see it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct EntryView {
     kind: String,
     value: String,
     reason: String,
     actor: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     at: OffsetDateTime,
 }
 

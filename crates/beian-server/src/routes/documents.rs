@@ -104,7 +104,7 @@ fn files(state: &AppState) -> Result<Arc<FileStore>, ApiError> {
 }
 
 /// A stored document as the applicant and staff see it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct DocumentView {
     id: i64,
     kind: String,
@@ -119,8 +119,10 @@ pub struct DocumentView {
     reason: String,
     note: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     uploaded_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<String>")]
     reviewed_at: Option<OffsetDateTime>,
     /// Where to fetch the stored image.
     href: String,
@@ -148,15 +150,17 @@ impl From<&DocumentRow> for DocumentView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct BackdropView {
     recipient: String,
     mobile: String,
     province: i16,
     address: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     requested_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<String>")]
     shipped_at: Option<OffsetDateTime>,
     tracking: String,
 }
@@ -502,7 +506,7 @@ pub async fn file(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ReviewBody {
     /// `accept` or `reject`.
     pub decision: String,
@@ -570,7 +574,7 @@ pub async fn review(
     Ok(Json(DocumentView::from(&d)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct BackdropBody {
     pub recipient: String,
     pub mobile: String,
@@ -648,7 +652,7 @@ pub async fn request_backdrop(
     verification_view(&state, &caller, &o).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ShippedBody {
     #[serde(default)]
     pub tracking: String,

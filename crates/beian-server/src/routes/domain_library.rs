@@ -38,7 +38,7 @@ pub fn routes(r: Routes) -> Routes {
 }
 
 /// A record as staff see it: the CSV columns, the credential number masked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RecordView {
     pub domain: String,
     pub registrar: String,
@@ -51,6 +51,7 @@ pub struct RecordView {
     pub registrant_credential_number: String,
     pub updated_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -79,14 +80,14 @@ impl From<RegistrarEntry> for RecordView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListQuery {
     pub domain: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ListView {
     total: i64,
     records: Vec<RecordView>,
@@ -119,7 +120,7 @@ pub async fn list(
 }
 
 /// The body of `PUT /api/v1/registrar-records/{domain}`: the CSV columns but `domain`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordBody {
     pub registrar: Option<String>,
@@ -211,7 +212,7 @@ pub async fn delete(
 }
 
 /// A refused import: problem+json with the line and column at fault as extension members.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ImportProblem {
     #[serde(flatten)]
     problem: Problem,
@@ -220,7 +221,7 @@ struct ImportProblem {
     column: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ImportView {
     rows: usize,
     created: usize,

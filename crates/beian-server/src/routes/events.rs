@@ -30,7 +30,7 @@ pub fn routes(r: Routes) -> Routes {
         .get("/api/v1/notifications/sms", sms_outbox)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct EventsQuery {
     #[serde(default)]
     pub after: i64,
@@ -70,7 +70,7 @@ pub async fn list(
 }
 
 /// A webhook as supervisors see it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct WebhookView {
     id: i64,
     url: String,
@@ -79,10 +79,11 @@ pub struct WebhookView {
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     created_at: OffsetDateTime,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewWebhook {
     pub url: String,
 }

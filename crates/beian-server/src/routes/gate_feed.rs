@@ -78,7 +78,7 @@ pub async fn gate_snapshot(State(state): State<Arc<AppState>>) -> Result<Respons
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ChangesQuery {
     #[serde(default)]
     pub after: i64,

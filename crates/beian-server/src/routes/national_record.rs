@@ -26,7 +26,7 @@ fn field_problem(path: &str, detail: &str) -> ApiError {
     ApiError::invalid(path, "字段无效 / Invalid field", detail)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ForeignSubject {
     pub nature: String,
     pub name: String,
@@ -36,14 +36,14 @@ pub struct ForeignSubject {
     pub mobiles: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ForeignWebsite {
     pub name: String,
     pub domains: Vec<String>,
 }
 
 /// A filing made through another provider, as the national record holds it.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ForeignFiling {
     pub provider: String,
     pub province: String,
@@ -153,7 +153,7 @@ pub async fn record_foreign_filing(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct Revocation {
     /// A subject number (all its websites) or a website number.
     pub number: String,

@@ -110,7 +110,7 @@ pub async fn pass(
 }
 
 /// A rejection: catalogued reasons, a note, the fields pointed at.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct RejectBody {
     pub reasons: Vec<String>,
     #[serde(default)]

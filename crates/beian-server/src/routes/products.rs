@@ -48,7 +48,7 @@ pub async fn products(
 }
 
 /// A product instance as the provider's billing system reports it (supervisors register them).
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewProduct {
     pub instance_id: String,
     /// The owner's login.

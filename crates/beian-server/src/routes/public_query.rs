@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::error::ApiError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct PublicQuery {
     pub domain: Option<String>,
     pub number: Option<String>,
@@ -24,7 +24,26 @@ pub struct PublicQuery {
     pub credential: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The three outcomes of a public query.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Filed,
+    NotFiled,
+    /// The record cannot be read now (answered with 503).
+    Unknown,
+}
+
+/// A public query's answer: no credential numbers, phones or addresses.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PublicAnswer {
+    pub outcome: Outcome,
+    pub records: Vec<PublicRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PublicRecord {
     subject_name: String,
     nature: String,
@@ -86,33 +105,53 @@ pub async fn public_query(
         ));
     }
     Ok(match state.administration.query(*by, &value).await {
-        Ok(records) if records.is_empty() => {
-            Json(serde_json::json!({"outcome": "not_filed", "records": []})).into_response()
-        }
-        Ok(records) => Json(serde_json::json!({
-            "outcome": "filed",
-            "records": records.into_iter().map(|w| PublicRecord {
-                province: state
-                    .engine
-                    .data()
-                    .province_by_code(u8::try_from(w.province).unwrap_or(0))
-                    .map(|p| p.name.clone())
-                    .unwrap_or_default(),
-                subject_name: w.subject_name,
-                nature: w.nature,
-                subject_number: w.subject_number,
-                website_number: w.website_number,
-                website_name: w.website_name,
-                domains: w.domains.iter().map(|d| beian_domain::to_unicode(d)).collect(),
-                approval_date: beian_rules::input::format_date(w.approved_at.to_offset(beian_core::sla::CHINA).date()),
-            }).collect::<Vec<_>>(),
-        }))
+        Ok(records) if records.is_empty() => Json(PublicAnswer {
+            outcome: Outcome::NotFiled,
+            records: Vec::new(),
+            detail: None,
+        })
+        .into_response(),
+        Ok(records) => Json(PublicAnswer {
+            outcome: Outcome::Filed,
+            records: records
+                .into_iter()
+                .map(|w| PublicRecord {
+                    province: state
+                        .engine
+                        .data()
+                        .province_by_code(u8::try_from(w.province).unwrap_or(0))
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    subject_name: w.subject_name,
+                    nature: w.nature,
+                    subject_number: w.subject_number,
+                    website_number: w.website_number,
+                    website_name: w.website_name,
+                    domains: w
+                        .domains
+                        .iter()
+                        .map(|d| beian_domain::to_unicode(d))
+                        .collect(),
+                    approval_date: beian_rules::input::format_date(
+                        w.approved_at.to_offset(beian_core::sla::CHINA).date(),
+                    ),
+                })
+                .collect(),
+            detail: None,
+        })
         .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "public query: the record did not answer");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"outcome": "unknown", "records": [], "detail": "备案库暂时无法查询，请稍后再试 / the record cannot be read now: try again later"})),
+                Json(PublicAnswer {
+                    outcome: Outcome::Unknown,
+                    records: Vec::new(),
+                    detail: Some(
+                        "备案库暂时无法查询，请稍后再试 / the record cannot be read now: try again later"
+                            .into(),
+                    ),
+                }),
             )
                 .into_response()
         }

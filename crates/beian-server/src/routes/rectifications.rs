@@ -27,7 +27,7 @@ fn field_problem(path: &str, detail: &str) -> ApiError {
     ApiError::invalid(path, "字段无效 / Invalid field", detail)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewRectification {
     pub subject_number: String,
     pub reason: String,
@@ -37,12 +37,13 @@ pub struct NewRectification {
     pub working_days: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct RectificationView {
     id: i64,
     subject_number: String,
     reason: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     deadline: OffsetDateTime,
     state: String,
 }

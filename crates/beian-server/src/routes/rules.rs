@@ -34,7 +34,7 @@ pub async fn check(
 }
 
 /// The filing type an application is, and why it cannot be filed if it cannot.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Detection {
     pub filing_type: beian_rules::FilingType,
     pub refusals: Vec<beian_rules::Refusal>,
@@ -51,7 +51,7 @@ pub async fn filing_type(Utf8Body(body): Utf8Body) -> Result<Json<Detection>, Ap
 }
 
 /// A catalogued rejection reason (驳回原因) with its explanation and solution.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RejectionReason {
     pub code: beian_rules::ReasonCode,
     /// `administration` (R codes) or `provider` (P codes).

@@ -22,7 +22,7 @@ pub fn routes(r: Routes) -> Routes {
 }
 
 /// A staff account as supervisors see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct StaffAccount {
     pub id: i64,
     pub login: String,
@@ -52,7 +52,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Vec<StaffAc
 }
 
 /// A new staff account.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewStaffAccount {
     pub login: String,
     pub password: String,

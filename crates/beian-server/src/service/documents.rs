@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::service::filing::{self, FilingError};
 
 /// One document an order needs, as the applicant sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RequiredSlot {
     pub kind: &'static str,
     /// The website index for per-website documents, else -1.
@@ -51,7 +51,7 @@ impl RequiredSlot {
 }
 
 /// Where an order's verification stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct VerificationStatus {
     pub slots: Vec<SlotStatus>,
     pub statements_required: bool,
@@ -61,7 +61,7 @@ pub struct VerificationStatus {
 }
 
 /// One required document and its live upload, if any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SlotStatus {
     #[serde(flatten)]
     pub slot: RequiredSlot,

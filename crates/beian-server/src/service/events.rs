@@ -20,13 +20,14 @@ const LEASE: time::Duration = time::Duration::seconds(60);
 const BATCH: i64 = 64;
 
 /// An event as applicants and webhooks see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct EventView {
     /// `evt-<seq>`: stable across retries (the webhook's idempotency key).
     pub id: String,
     pub seq: i64,
     pub kind: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub at: OffsetDateTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
@@ -76,7 +77,7 @@ pub fn idempotency_key(seq: i64) -> String {
 }
 
 /// What one dispatcher round did.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, schemars::JsonSchema)]
 pub struct DispatchReport {
     pub delivered: usize,
     pub failed: usize,

@@ -255,7 +255,7 @@ pub async fn report_for(
 }
 
 /// An order as its owner or a member of staff sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct OrderDetail {
     pub id: i64,
     pub state: OrderState,
@@ -275,14 +275,14 @@ pub struct OrderDetail {
     pub history: Vec<HistoryEntry>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ExpectedCompletion {
     pub date: String,
     pub estimated: bool,
 }
 
 /// One entry of an order's history: who did what, when, and why.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct HistoryEntry {
     pub actor: String,
     pub action: String,
@@ -291,11 +291,12 @@ pub struct HistoryEntry {
     pub reasons: String,
     pub note: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub at: OffsetDateTime,
 }
 
 /// An order in a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct OrderSummary {
     pub id: i64,
     pub state: OrderState,
@@ -575,7 +576,7 @@ pub fn record_review_duration(o: &OrderRow, now: OffsetDateTime) {
 }
 
 /// The numbers an approval issued.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Approved {
     /// The subject's ICP number (`京ICP备2026000001号`).
     pub subject_number: String,
@@ -695,7 +696,7 @@ const PROVIDER_STEPS: [OrderState; 3] = [
 ];
 
 /// An order in the provider's queue with its step's deadline.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct QueueItem {
     pub id: i64,
     pub state: OrderState,
@@ -704,8 +705,10 @@ pub struct QueueItem {
     pub filing_type: String,
     pub province: i16,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub entered_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub due: OffsetDateTime,
     pub overdue: bool,
     /// The deadline counts a year whose holidays are not published yet.

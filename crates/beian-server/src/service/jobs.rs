@@ -13,7 +13,7 @@ use super::filing::{self, FilingError};
 use crate::AppState;
 
 /// What one run of the due jobs did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct JobReport {
     pub expired: Vec<i64>,
     pub sms_timeouts: Vec<i64>,

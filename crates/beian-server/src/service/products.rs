@@ -40,14 +40,14 @@ pub fn ineligible_text(i: Ineligible) -> (&'static str, &'static str) {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct IneligibleView {
     pub reason: Ineligible,
     pub message_zh: &'static str,
     pub message_en: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ServiceNumberView {
     pub number: String,
     /// `unbound`, `bound` (named by a draft), `filing` (an order in progress), `filed`, `invalid`.
@@ -55,7 +55,7 @@ pub struct ServiceNumberView {
     pub website_number: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ProductView {
     pub instance_id: String,
     pub kind: String,

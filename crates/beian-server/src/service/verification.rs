@@ -73,7 +73,7 @@ pub async fn open_challenge(
 }
 
 /// The applicant's answer to the challenge.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct SmsAnswer {
     pub code: String,
     pub mobile: String,
