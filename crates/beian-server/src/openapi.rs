@@ -224,16 +224,12 @@ fn of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
 }
 
-/// An answer built as free-form JSON (not yet a type of its own).
-fn free(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({"description": "free-form JSON (see the operation's summary)"})
-}
-
 /// The JSON an operation takes and answers with, by operation id: (request body, success status,
 /// answer), each generated from the Rust type the handler parses or returns. `None` for a body:
 /// none, or not JSON (uploads, CSV, files, snapshots), or one written by hand above (the check
-/// input). An answer built as free-form JSON says so (`free`).
+/// input).
 const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
+    ("health", None, "200", Some(of::<routes::system::Health>)),
     ("check", None, "200", Some(of::<beian_rules::Report>)),
     (
         "filingType",
@@ -322,7 +318,12 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "201",
         None,
     ),
-    ("listDocuments", None, "200", Some(free)),
+    (
+        "listDocuments",
+        None,
+        "200",
+        Some(of::<routes::documents::VerificationView>),
+    ),
     (
         "uploadDocument",
         None,
@@ -339,16 +340,26 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "requestBackdrop",
         Some(of::<routes::documents::BackdropBody>),
         "200",
-        Some(free),
+        Some(of::<routes::documents::VerificationView>),
     ),
     (
         "backdropShipped",
         Some(of::<routes::documents::ShippedBody>),
         "200",
-        Some(free),
+        Some(of::<routes::documents::VerificationView>),
     ),
-    ("requireStatements", None, "200", Some(free)),
-    ("statementsReceived", None, "200", Some(free)),
+    (
+        "requireStatements",
+        None,
+        "200",
+        Some(of::<routes::documents::VerificationView>),
+    ),
+    (
+        "statementsReceived",
+        None,
+        "200",
+        Some(of::<routes::documents::VerificationView>),
+    ),
     (
         "listProducts",
         None,
@@ -359,9 +370,14 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "putProduct",
         Some(of::<routes::products::NewProduct>),
         "201",
-        Some(free),
+        Some(of::<routes::products::Registered>),
     ),
-    ("applyServiceNumber", None, "201", Some(free)),
+    (
+        "applyServiceNumber",
+        None,
+        "201",
+        Some(of::<routes::products::IssuedServiceNumber>),
+    ),
     (
         "openRectification",
         Some(of::<routes::rectifications::NewRectification>),
@@ -374,22 +390,37 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "200",
         Some(of::<Vec<routes::rectifications::RectificationView>>),
     ),
-    ("resolveRectification", None, "200", Some(free)),
+    (
+        "resolveRectification",
+        None,
+        "200",
+        Some(of::<routes::rectifications::Resolved>),
+    ),
     (
         "recordForeignFiling",
         Some(of::<routes::national_record::ForeignFiling>),
         "201",
-        Some(free),
+        Some(of::<routes::national_record::RecordedFiling>),
     ),
     (
         "revoke",
         Some(of::<routes::national_record::Revocation>),
         "200",
-        Some(free),
+        Some(of::<routes::national_record::Revoked>),
     ),
     ("runJobs", None, "200", Some(of::<jobs::JobReport>)),
-    ("listEvents", None, "200", Some(free)),
-    ("listDeliveries", None, "200", Some(free)),
+    (
+        "listEvents",
+        None,
+        "200",
+        Some(of::<routes::events::EventsPage>),
+    ),
+    (
+        "listDeliveries",
+        None,
+        "200",
+        Some(of::<Vec<routes::events::DeliveryView>>),
+    ),
     (
         "listWebhooks",
         None,
@@ -402,7 +433,12 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "201",
         Some(of::<routes::events::WebhookView>),
     ),
-    ("notificationSms", None, "200", Some(free)),
+    (
+        "notificationSms",
+        None,
+        "200",
+        Some(of::<Vec<routes::events::SentSms>>),
+    ),
     (
         "listRegistrarRecords",
         None,
@@ -439,19 +475,28 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "200",
         Some(of::<routes::staff_accounts::StaffAccount>),
     ),
-    ("gateChanges", None, "200", Some(free)),
+    (
+        "gateChanges",
+        None,
+        "200",
+        Some(of::<routes::gate_feed::GateChanges>),
+    ),
     (
         "publicQuery",
         None,
         "200",
         Some(of::<routes::public_query::PublicAnswer>),
     ),
-    ("gateInProgress", None, "200", Some(free)),
+    (
+        "gateInProgress",
+        None,
+        "200",
+        Some(of::<routes::gate_feed::InProgress>),
+    ),
 ];
 
 /// The operations whose success answer is not JSON: text, binary, a page, or no body at all.
 pub const NOT_JSON: &[&str] = &[
-    "health",
     "metrics",
     "openapi",
     "apiDocs",
@@ -467,24 +512,34 @@ pub const NOT_JSON: &[&str] = &[
 /// Put the generated schemas on their operations, and their definitions in
 /// `components/schemas`.
 fn attach_schemas(doc: &mut serde_json::Value) {
-    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
-    settings.definitions_path = "/components/schemas/".into();
-    let mut g = settings.into_generator();
+    // Bodies are read (`#[serde(default)]` makes a field optional), answers written (a field
+    // skipped when empty is optional): one generator for each contract.
+    let generator = |contract| {
+        let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+        settings.definitions_path = "/components/schemas/".into();
+        settings.contract = contract;
+        settings.into_generator()
+    };
+    let mut reads = generator(schemars::generate::Contract::Deserialize);
+    let mut writes = generator(schemars::generate::Contract::Serialize);
     let mut by_op: Vec<(&str, Option<Schema>, &str, Option<Schema>)> = Vec::new();
     for (op, request, status, answer) in BODIES {
         by_op.push((
             op,
-            request.map(|f| f(&mut g)),
+            request.map(|f| f(&mut reads)),
             status,
-            answer.map(|f| f(&mut g)),
+            answer.map(|f| f(&mut writes)),
         ));
     }
-    let definitions = g.take_definitions(true);
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(|s| s.as_object_mut())
     {
-        for (name, schema) in definitions {
+        for (name, schema) in reads
+            .take_definitions(true)
+            .into_iter()
+            .chain(writes.take_definitions(true))
+        {
             schemas.entry(name).or_insert(schema);
         }
     }

@@ -151,7 +151,7 @@ impl From<&DocumentRow> for DocumentView {
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
-struct BackdropView {
+pub struct BackdropView {
     recipient: String,
     mobile: String,
     province: i16,
@@ -165,7 +165,27 @@ struct BackdropView {
     tracking: String,
 }
 
-type View = Result<Json<serde_json::Value>, ApiError>;
+type View = Result<Json<VerificationView>, ApiError>;
+
+/// Whether the three mailed originals of the authenticity statement are asked for and arrived.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct StatementsView {
+    pub required: bool,
+    pub received: bool,
+}
+
+/// Where an order's verification stands: what is needed, what was uploaded, the backdrop.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct VerificationView {
+    pub order: i64,
+    pub state: OrderState,
+    /// Everything required is accepted (and the statements arrived where asked for).
+    pub complete: bool,
+    pub required: Vec<crate::service::documents::SlotStatus>,
+    pub statements: StatementsView,
+    pub backdrop: Option<BackdropView>,
+    pub documents: Vec<DocumentView>,
+}
 
 /// The order's documents, what is still needed, the backdrop and the statements. Staff see the
 /// backdrop address in full (they post it); the applicant sees it masked.
@@ -191,15 +211,18 @@ async fn verification_view(state: &AppState, caller: &Caller, o: &OrderRow) -> V
         shipped_at: b.shipped_at,
         tracking: b.tracking,
     });
-    Ok(Json(serde_json::json!({
-        "order": o.id,
-        "state": o.state.as_str(),
-        "complete": status.complete,
-        "required": status.slots,
-        "statements": {"required": status.statements_required, "received": status.statements_received},
-        "backdrop": backdrop,
-        "documents": documents.iter().map(DocumentView::from).collect::<Vec<_>>(),
-    })))
+    Ok(Json(VerificationView {
+        order: o.id,
+        state: o.state,
+        complete: status.complete,
+        required: status.slots,
+        statements: StatementsView {
+            required: status.statements_required,
+            received: status.statements_received,
+        },
+        backdrop,
+        documents: documents.iter().map(DocumentView::from).collect(),
+    }))
 }
 
 /// `GET /api/v1/orders/{id}/documents`.

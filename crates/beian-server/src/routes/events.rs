@@ -47,7 +47,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Query(q): Query<EventsQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<EventsPage>, ApiError> {
     let own = caller.account_id();
     let account = (!caller.role.is_staff()).then_some(own.as_str());
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -60,10 +60,10 @@ pub async fn list(
         let events = state.store.events_after(account, q.after, limit).await?;
         if !events.is_empty() || tokio::time::Instant::now() >= deadline {
             let last = events.last().map_or(q.after, |e| e.seq);
-            return Ok(Json(serde_json::json!({
-                "last_seq": last,
-                "events": events.iter().map(EventView::from).collect::<Vec<_>>(),
-            })));
+            return Ok(Json(EventsPage {
+                last_seq: last,
+                events: events.iter().map(EventView::from).collect(),
+            }));
         }
         let _ = tokio::time::timeout_at(deadline, head.changed()).await;
     }
@@ -162,23 +162,52 @@ pub async fn delete_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Events after a sequence number, and the last one seen (ask again with `after=last_seq`).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct EventsPage {
+    pub last_seq: i64,
+    pub events: Vec<EventView>,
+}
+
+/// One delivery of an event: to a webhook or the notification sink.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub target: String,
+    pub webhook: Option<i64>,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    pub delivered_at: Option<String>,
+    pub failed_at: Option<String>,
+    pub last_error: String,
+}
+
+/// A text message sent to an applicant, the mobile masked.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SentSms {
+    pub order: Option<i64>,
+    pub mobile: String,
+    pub text: String,
+    pub sent_at: String,
+}
+
 /// `GET /api/v1/events/{seq}/deliveries` (supervisors): where an event's deliveries stand.
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
     Path(seq): Path<i64>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<Json<Vec<DeliveryView>>, ApiError> {
     let ds = state.store.deliveries(seq).await?;
     Ok(Json(
         ds.into_iter()
-            .map(|d| {
-                serde_json::json!({
-                    "id": d.id, "target": d.target, "webhook": (d.webhook_id != 0).then_some(d.webhook_id),
-                    "attempts": d.attempts,
-                    "next_attempt_at": rfc3339(d.next_attempt_at),
-                    "delivered_at": d.delivered_at.map(rfc3339),
-                    "failed_at": d.failed_at.map(rfc3339),
-                    "last_error": d.last_error,
-                })
+            .map(|d| DeliveryView {
+                id: d.id,
+                target: d.target,
+                webhook: (d.webhook_id != 0).then_some(d.webhook_id),
+                attempts: d.attempts,
+                next_attempt_at: rfc3339(d.next_attempt_at),
+                delivered_at: d.delivered_at.map(rfc3339),
+                failed_at: d.failed_at.map(rfc3339),
+                last_error: d.last_error,
             })
             .collect(),
     ))
@@ -188,12 +217,15 @@ pub async fn deliveries(
 /// mobiles masked.
 pub async fn sms_outbox(
     State(state): State<Arc<AppState>>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<Json<Vec<SentSms>>, ApiError> {
     let rows = state.store.notification_sms(200).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(order, mobile, text, at)| {
-                serde_json::json!({"order": order, "mobile": beian_core::mask::mobile(&mobile), "text": text, "sent_at": rfc3339(at)})
+            .map(|(order, mobile, text, at)| SentSms {
+                order,
+                mobile: beian_core::mask::mobile(&mobile),
+                text,
+                sent_at: rfc3339(at),
             })
             .collect(),
     ))

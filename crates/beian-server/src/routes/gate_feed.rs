@@ -53,7 +53,10 @@ pub async fn gate_in_progress(State(state): State<Arc<AppState>>) -> Result<Resp
     let domains: Vec<String> = domains.into_iter().collect();
     let allowed = state.store.gate_allowed_among(&domains).await?;
     let out: Vec<&String> = domains.iter().filter(|d| !allowed.contains(*d)).collect();
-    Ok(Json(serde_json::json!({"domains": out})).into_response())
+    Ok(Json(InProgress {
+        domains: out.into_iter().cloned().collect(),
+    })
+    .into_response())
 }
 
 /// `GET /api/v1/gate/snapshot`: every domain's state, as the gate's compact snapshot, with the
@@ -103,9 +106,11 @@ pub async fn gate_changes(
     loop {
         let last_seq = state.store.gate_last_seq().await?;
         if q.after > last_seq {
-            return Ok(Json(
-                serde_json::json!({"last_seq": last_seq, "snapshot_required": true, "changes": []}),
-            )
+            return Ok(Json(GateChanges {
+                last_seq,
+                snapshot_required: true,
+                changes: Vec::new(),
+            })
             .into_response());
         }
         let changes = if q.after < last_seq {
@@ -114,14 +119,45 @@ pub async fn gate_changes(
             Vec::new()
         };
         if !changes.is_empty() || tokio::time::Instant::now() >= deadline {
-            return Ok(Json(serde_json::json!({
-                "last_seq": last_seq,
-                "snapshot_required": false,
-                "changes": changes.into_iter().map(|c| serde_json::json!({"seq": c.seq, "domain": c.domain, "state": c.state})).collect::<Vec<_>>(),
-            }))
+            return Ok(Json(GateChanges {
+                last_seq,
+                snapshot_required: false,
+                changes: changes
+                    .into_iter()
+                    .map(|c| GateChange {
+                        seq: c.seq,
+                        domain: c.domain,
+                        state: c.state,
+                    })
+                    .collect(),
+            })
             .into_response());
         }
         // Woken by the head watcher (or at the deadline).
         let _ = tokio::time::timeout_at(deadline, head.changed()).await;
     }
+}
+
+/// The registrable domains of filings in progress not yet allowed (for the ACME exception).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct InProgress {
+    pub domains: Vec<String>,
+}
+
+/// Changes of the gate's state after a sequence number, oldest first.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct GateChanges {
+    pub last_seq: i64,
+    /// The gate is ahead of this server (a restored database): load the snapshot again.
+    pub snapshot_required: bool,
+    pub changes: Vec<GateChange>,
+}
+
+/// One domain's new state.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct GateChange {
+    pub seq: i64,
+    pub domain: String,
+    /// `allow`, `filed_elsewhere`, `access_cancelled`, `revoked` or `not_filed`.
+    pub state: String,
 }

@@ -57,7 +57,7 @@ pub async fn record_foreign_filing(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiJson(f): ApiJson<ForeignFiling>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<RecordedFiling>), ApiError> {
     let provider = f.provider.trim().to_owned();
     if provider.is_empty() || provider == state.provider {
         return Err(field_problem(
@@ -139,10 +139,10 @@ pub async fn record_foreign_filing(
     {
         Ok(a) => Ok((
             StatusCode::CREATED,
-            Json(serde_json::json!({
-                "subject_number": a.subject.to_string(),
-                "website_numbers": a.websites.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            })),
+            Json(RecordedFiling {
+                subject_number: a.subject.to_string(),
+                website_numbers: a.websites.iter().map(ToString::to_string).collect(),
+            }),
         )),
         Err(StoreError::DomainOnRecord(d)) => Err(ApiError::conflict(
             "domain-on-record",
@@ -165,7 +165,7 @@ pub async fn revoke(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiJson(r): ApiJson<Revocation>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     if r.reason.trim().is_empty() {
         return Err(field_problem("reason", "请说明撤销原因 / give the reason"));
     }
@@ -180,7 +180,7 @@ pub async fn revoke(
         )
         .await
     {
-        Ok(websites) => Ok(Json(serde_json::json!({"revoked": websites}))),
+        Ok(revoked) => Ok(Json(Revoked { revoked })),
         Err(StoreError::NotOnRecord(_)) => Err(field_problem(
             "number",
             "没有这个已备案的号码 / no filed subject or website with this number",
@@ -220,4 +220,17 @@ pub fn openapi_paths(problem: &serde_json::Value) -> serde_json::Value {
         "/api/v1/registry/revocations": {"post": {"summary": "Revoke a subject or website number (administration)", "security": bearer, "responses": {"200": {"description": "revoked website numbers"}, "403": problem, "422": problem}}},
         "/api/v1/jobs/run": {"post": {"summary": "Run the due time-driven transitions now: expiry, SMS timeouts, rectification deadlines (supervisors)", "security": bearer, "responses": {"200": {"description": "what was done"}, "403": problem}}}
     })
+}
+
+/// The numbers another provider's filing holds in the national record.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct RecordedFiling {
+    pub subject_number: String,
+    pub website_numbers: Vec<String>,
+}
+
+/// The website numbers a revocation took off the record.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Revoked {
+    pub revoked: Vec<String>,
 }

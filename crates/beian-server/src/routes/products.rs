@@ -69,7 +69,7 @@ fn field_problem(path: &str, detail: impl Into<String>) -> ApiError {
 pub async fn put_product(
     State(state): State<Arc<AppState>>,
     ApiJson(p): ApiJson<NewProduct>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let instance_id = p.instance_id.trim().to_owned();
     if instance_id.is_empty() || instance_id.len() > 64 {
         return Err(field_problem(
@@ -127,7 +127,9 @@ pub async fn put_product(
     state.store.put_product(&row).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({"instance_id": row.instance_id})),
+        Json(Registered {
+            instance_id: row.instance_id,
+        }),
     ))
 }
 
@@ -144,7 +146,7 @@ pub async fn apply_service_number(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(instance): Path<String>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<IssuedServiceNumber>), ApiError> {
     let account = caller.account_id();
     let p = match state.store.product(&instance).await? {
         Some(p) if p.account.as_deref() == Some(account.as_str()) => p,
@@ -173,7 +175,10 @@ pub async fn apply_service_number(
     {
         Ok(number) => Ok((
             StatusCode::CREATED,
-            Json(serde_json::json!({"service_number": number, "state": "unbound"})),
+            Json(IssuedServiceNumber {
+                service_number: number,
+                state: "unbound",
+            }),
         )),
         Err(StoreError::QuotaExhausted(_)) => {
             let (zh, en) = ineligible_text(Ineligible::QuotaExhausted);
@@ -181,4 +186,17 @@ pub async fn apply_service_number(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// An instance registered or updated.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Registered {
+    pub instance_id: String,
+}
+
+/// A service number just issued: not yet named by any order.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct IssuedServiceNumber {
+    pub service_number: String,
+    pub state: &'static str,
 }

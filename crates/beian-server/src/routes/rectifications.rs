@@ -165,17 +165,27 @@ pub async fn resolve_rectification(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Resolved>, ApiError> {
     match state
         .store
         .rectification_resolve(id, &caller.actor(), OffsetDateTime::now_utc())
         .await?
     {
-        true => Ok(Json(serde_json::json!({"id": id, "state": "rectified"}))),
+        true => Ok(Json(Resolved {
+            id,
+            state: "rectified",
+        })),
         false => Err(ApiError::conflict(
             "rectification-not-open",
             "通知不在整改中 / Notice not open",
             "no open rectification notice with this id",
         )),
     }
+}
+
+/// A notice closed as rectified.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Resolved {
+    pub id: i64,
+    pub state: &'static str,
 }

@@ -81,12 +81,17 @@ pub async fn api_docs_asset(
     asset(&file)
 }
 
+/// The health answer.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
 /// `GET /healthz`: 200 while the database answers, 503 otherwise.
-pub async fn healthz(
-    State(state): State<Arc<AppState>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(serde_json::json!({"status": "ok"}))),
+        Ok(()) => Ok(Json(Health { status: "ok" })),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             Err(ApiError::unavailable("the database does not answer"))
