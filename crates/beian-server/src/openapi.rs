@@ -209,6 +209,17 @@ fn complete_from_table(doc: &mut serde_json::Value, problem: &serde_json::Value)
                     responses.entry("403").or_insert_with(|| problem.clone());
                 }
             }
+            if e.path.contains('{') {
+                // Absent, or not the caller's: the same answer.
+                responses.entry("404").or_insert_with(|| problem.clone());
+            }
+            if e.method != axum::http::Method::GET && e.path.starts_with("/api/v1/orders/{id}/") {
+                // The step does not fit the order's state (the workflow's refusal).
+                responses.entry("409").or_insert_with(|| problem.clone());
+            }
+            if matches!(e.operation, "login" | "publicQuery") {
+                responses.entry("429").or_insert_with(|| problem.clone());
+            }
             if e.body == crate::authz::BodyKind::Json {
                 responses.entry("413").or_insert_with(|| problem.clone());
                 responses.entry("415").or_insert_with(|| problem.clone());
