@@ -1,4 +1,5 @@
-//! `beian check`: run the rules engine over one input document or a JSON-lines batch (SPEC §7.1).
+//! `beian check`: run the rules engine over one input document or a JSON-lines batch (the input
+//! is described in docs/rules.md).
 //!
 //! Exit codes: 0 no errors, 1 errors found, 2 the input itself is unusable (message on stderr,
 //! nothing on stdout). In batch mode a malformed line yields an error result for that line and the

@@ -1,4 +1,4 @@
-//! `beian query`: the public query (SPEC §10) from a terminal, against the filing database: by
+//! `beian query`: the public query from a terminal, against the filing database: by
 //! domain, ICP number, subject name or credential number. It prints what the public sees (never
 //! a credential number, phone or address) and exits 0 when filed, 1 when not filed, 2 when the
 //! record cannot be read (the "unknown" outcome).
