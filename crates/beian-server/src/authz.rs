@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use beian_core::workflow::Role;
 
 use crate::AppState;
-use crate::auth::{Caller, token_digest};
+use crate::auth::token_digest;
 use crate::error::ApiError;
 
 /// Who may call an operation.
@@ -268,11 +268,6 @@ fn presents_gate_token(state: &AppState, request: &Request) -> bool {
         .map(str::trim);
     // Compared as digests, so the comparison's time says nothing about the secret.
     matches!((presented, state.gate_token.as_deref()), (Some(p), Some(secret)) if token_digest(p) == token_digest(secret))
-}
-
-/// The role a handler acts as, for code that has a [`Caller`].
-pub fn role(caller: &Caller) -> Role {
-    caller.role
 }
 
 #[cfg(test)]
