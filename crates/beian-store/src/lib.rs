@@ -661,6 +661,8 @@ mod idempotency;
 mod national_record;
 mod orders;
 mod sms;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub use accounts::{
     AccountRow, AccountStatus, CredentialError, ROLES, validate_email, validate_login,
     validate_password, validate_role,

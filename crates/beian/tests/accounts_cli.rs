@@ -3,7 +3,7 @@
 //! on PostgreSQL; and `beian demo`'s gate token and `--reset`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -336,38 +336,6 @@ fn accounts_read_the_database_from_the_configuration_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `beian demo` with its output up to the listening line.
-fn spawn_demo(database: &str, documents: &std::path::Path, extra: &[&str]) -> (Server, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--database", database])
-        .arg("--documents-dir")
-        .arg(documents)
-        .args(extra)
-        .env("BEIAN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut server = Server {
-        child,
-        base: String::new(),
-    };
-    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
-    let mut printed = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "demo exited: {printed}"
-        );
-        if let Some(base) = line.trim().strip_prefix("listening on ") {
-            server.base = base.to_owned();
-            return (server, printed);
-        }
-        printed.push_str(&line);
-    }
-}
-
 /// The demo sets a gate token and prints it; a second run says how to start afresh, and
 /// `--reset` does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,7 +343,7 @@ async fn demo_gate_token_and_reset() {
     let dir = temp_dir("demo-reset");
     let url = format!("sqlite://{}", dir.join("demo.db").display());
     let documents = dir.join("documents");
-    let (server, printed) = spawn_demo(&url, &documents, &[]);
+    let (server, printed) = common::spawn_demo(&url, &documents, &[]);
     assert!(printed.contains("demo-gate-token"), "{printed}");
     assert!(!printed.contains("--reset"), "{printed}");
     let api = Api::new(&server);
@@ -401,7 +369,7 @@ async fn demo_gate_token_and_reset() {
     std::fs::write(documents.join("marker"), b"x").unwrap();
 
     // A second run continues, and says so.
-    let (server, printed) = spawn_demo(&url, &documents, &[]);
+    let (server, printed) = common::spawn_demo(&url, &documents, &[]);
     assert!(printed.contains("beian demo --reset"), "{printed}");
     let api = Api::new(&server);
     assert_eq!(
@@ -411,7 +379,7 @@ async fn demo_gate_token_and_reset() {
     drop(server);
 
     // --reset: the database and the documents go, the seed is fresh.
-    let (server, printed) = spawn_demo(&url, &documents, &["--reset"]);
+    let (server, printed) = common::spawn_demo(&url, &documents, &["--reset"]);
     assert!(printed.contains("deleted"), "{printed}");
     assert!(!printed.contains("seeded by an earlier run"), "{printed}");
     assert!(!documents.join("marker").exists());

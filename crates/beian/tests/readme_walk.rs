@@ -7,11 +7,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::Server;
 use serde_json::{Value, json};
 
 /// The route template a concrete path matches (`/api/v1/orders/1/pass` → `/api/v1/orders/{id}/pass`).
@@ -135,27 +132,7 @@ impl Checked {
 async fn the_readme_walk_through_validates_against_the_openapi_document() {
     let dir = common::temp_dir("readme-walk");
     let database = format!("sqlite://{}", dir.join("demo.db").display());
-    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--database", &database])
-        .env("BEIAN_DOCUMENTS_DIR", dir.join("documents"))
-        .env("BEIAN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut server = Server {
-        child,
-        base: String::new(),
-    };
-    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "demo exited");
-        if let Some(base) = line.trim().strip_prefix("listening on ") {
-            server.base = base.to_owned();
-            break;
-        }
-    }
+    let (server, _) = common::spawn_demo(&database, &dir.join("documents"), &[]);
     let client = reqwest::Client::new();
     let doc: Value = client
         .get(format!("{}/api/openapi.json", server.base))

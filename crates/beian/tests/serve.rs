@@ -876,47 +876,13 @@ fn a_bad_database_url_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite://PATH or postgres://"));
 }
 
-fn spawn_demo(database: &str) -> (Server, Vec<String>) {
-    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
-        // Uploaded documents of these servers go to the temporary directory, not the crate.
-        .env(
-            "BEIAN_DOCUMENTS_DIR",
-            std::env::temp_dir().join("beian-test-documents"),
-        )
-        .args(["demo", "--listen", "127.0.0.1:0", "--database", database])
-        .env("BEIAN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    // Owned by `Server` at once: a failed assertion below still kills and reaps the process.
-    let mut server = Server {
-        child,
-        base: String::new(),
-    };
-    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
-    let mut printed = Vec::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "demo exited: {printed:?}"
-        );
-        if let Some(base) = line.trim().strip_prefix("listening on ") {
-            server.base = base.to_owned();
-            return (server, printed);
-        }
-        printed.push(line);
-    }
-}
-
 #[tokio::test]
 async fn demo_serves_seeded_data_and_prints_logins() {
     let dir = std::env::temp_dir().join(format!("beian-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("demo.db").display());
-    let (server, printed) = spawn_demo(&url);
-    let text = printed.join("");
+    let (server, printed) = common::spawn_demo(&url, &common::temp_dir("documents"), &[]);
+    let text = printed;
     assert!(
         text.contains("reviewer") && text.contains("demo-reviewer-pass"),
         "{text}"
@@ -976,7 +942,7 @@ async fn demo_serves_seeded_data_and_prints_logins() {
     assert_eq!(mine[0]["state"], "draft");
     drop(server);
     // A second start reuses the data instead of seeding it twice.
-    let (server, _) = spawn_demo(&url);
+    let (server, _) = common::spawn_demo(&url, &common::temp_dir("documents"), &[]);
     let reviewer = token(
         login(&server.base, "reviewer", "demo-reviewer-pass")
             .send()

@@ -3,14 +3,11 @@
 //! (created and dropped on the server at `BEIAN_TEST_PG`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 //!
-//! PostgreSQL is decided once per process ([`postgres_admin`]): with `BEIAN_TEST_PG` set it is
-//! required (a connection failure fails the test); without it the default server is used when
-//! 127.0.0.1:5432 accepts a connection within a second, and the PostgreSQL half of each test is
-//! skipped (one line on stderr) when it does not.
+//! PostgreSQL is decided once per process by `beian_store::testing` (required with
+//! `BEIAN_TEST_PG`; else used when 127.0.0.1:5432 answers, skipped in one line when it does not).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use beian_store::Store;
@@ -41,48 +38,8 @@ where
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The server PostgreSQL tests run on when `BEIAN_TEST_PG` is not set.
-pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const DEFAULT_PG_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 5432);
-
-/// The admin URL of the PostgreSQL server to test on, or `None` to skip PostgreSQL: decided once
-/// per process. `BEIAN_TEST_PG` (non-empty) makes it required; otherwise the default server is
-/// used if 127.0.0.1:5432 accepts a TCP connection within a second.
-pub fn postgres_admin() -> Option<&'static str> {
-    static DECISION: OnceLock<Option<String>> = OnceLock::new();
-    DECISION
-        .get_or_init(|| {
-            decide(std::env::var("BEIAN_TEST_PG").ok(), || {
-                let addr = std::net::SocketAddr::from(DEFAULT_PG_ADDR);
-                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1))
-                    .is_ok()
-            })
-        })
-        .as_deref()
-}
-
-/// The decision itself: the required URL, the default when `reachable`, or nothing.
-pub fn decide(required: Option<String>, reachable: impl FnOnce() -> bool) -> Option<String> {
-    match required.filter(|u| !u.trim().is_empty()) {
-        Some(url) => Some(url),
-        None => reachable().then(|| DEFAULT_PG.to_owned()),
-    }
-}
-
-/// True (after one line on stderr, past the test harness's capture) when the PostgreSQL half of
-/// the current test is to be skipped.
-pub fn skip_postgres() -> bool {
-    if postgres_admin().is_some() {
-        return false;
-    }
-    use std::io::Write as _;
-    let test = std::thread::current().name().unwrap_or("a test").to_owned();
-    let _ = writeln!(
-        std::io::stderr(),
-        "{test}: skipped on PostgreSQL: not reachable at 127.0.0.1:5432 (set BEIAN_TEST_PG to require it)"
-    );
-    true
-}
+#[allow(unused_imports)] // not every test binary has a PostgreSQL half
+pub use beian_store::testing::{DEFAULT_PG, postgres_admin, skip_postgres};
 
 pub async fn on_postgres<F, Fut>(test: F)
 where
@@ -128,18 +85,4 @@ macro_rules! on_both {
             }
         }
     };
-}
-
-/// The PostgreSQL decision, without a network: required when `BEIAN_TEST_PG` is set (the probe is
-/// not even made), the default when reachable, skipped otherwise.
-#[test]
-fn postgres_decision() {
-    let never = || -> bool { panic!("no probe when BEIAN_TEST_PG is set") };
-    assert_eq!(
-        decide(Some("postgres://ci@db:5432/postgres".into()), never).as_deref(),
-        Some("postgres://ci@db:5432/postgres")
-    );
-    assert_eq!(decide(None, || true).as_deref(), Some(DEFAULT_PG));
-    assert_eq!(decide(None, || false), None);
-    assert_eq!(decide(Some(" ".into()), || false), None);
 }

@@ -2,61 +2,17 @@
 //! fresh database per test (SQLite file or PostgreSQL database, dropped afterwards), accounts of
 //! every role, and small request helpers.
 //!
-//! PostgreSQL is decided once per process ([`postgres_admin`]): with `BEIAN_TEST_PG` set it is
-//! required (a connection failure fails the test); without it the default server
-//! `postgres://postgres@127.0.0.1:5432/postgres` is used when 127.0.0.1:5432 accepts a connection
-//! within a second, and a PostgreSQL test returns at once after one line on stderr
-//! ([`skip_postgres`]) when it does not.
+//! PostgreSQL is decided once per process by `beian_store::testing` (required with
+//! `BEIAN_TEST_PG`; else used when 127.0.0.1:5432 answers): a PostgreSQL test starts with
+//! `if common::skip_postgres() { return; }`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 
-/// The server PostgreSQL tests run on when `BEIAN_TEST_PG` is not set.
-pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const DEFAULT_PG_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 5432);
-
-/// The admin URL of the PostgreSQL server to test on, or `None` to skip PostgreSQL: decided once
-/// per process. `BEIAN_TEST_PG` (non-empty) makes it required; otherwise the default server is
-/// used if 127.0.0.1:5432 accepts a TCP connection within a second.
-pub fn postgres_admin() -> Option<&'static str> {
-    static DECISION: OnceLock<Option<String>> = OnceLock::new();
-    DECISION
-        .get_or_init(|| {
-            decide(std::env::var("BEIAN_TEST_PG").ok(), || {
-                let addr = std::net::SocketAddr::from(DEFAULT_PG_ADDR);
-                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1))
-                    .is_ok()
-            })
-        })
-        .as_deref()
-}
-
-/// The decision itself: the required URL, the default when `reachable`, or nothing.
-pub fn decide(required: Option<String>, reachable: impl FnOnce() -> bool) -> Option<String> {
-    match required.filter(|u| !u.trim().is_empty()) {
-        Some(url) => Some(url),
-        None => reachable().then(|| DEFAULT_PG.to_owned()),
-    }
-}
-
-/// True (after one line on stderr, past the test harness's capture) when the PostgreSQL test
-/// running now is to be skipped: start every PostgreSQL test with
-/// `if common::skip_postgres() { return; }`.
-pub fn skip_postgres() -> bool {
-    if postgres_admin().is_some() {
-        return false;
-    }
-    use std::io::Write as _;
-    let test = std::thread::current().name().unwrap_or("a test").to_owned();
-    let _ = writeln!(
-        std::io::stderr(),
-        "{test}: skipped on PostgreSQL: not reachable at 127.0.0.1:5432 (set BEIAN_TEST_PG to require it)"
-    );
-    true
-}
+#[allow(unused_imports)] // not every test binary has a PostgreSQL half
+pub use beian_store::testing::{postgres_admin, skip_postgres};
 
 /// A connection to the PostgreSQL admin database (for creating and dropping test databases);
 /// panics, naming `BEIAN_TEST_PG`, when the server cannot be reached. Returns the store and the
@@ -126,6 +82,39 @@ pub fn spawn_server(database: &str, extra: &[&str]) -> Server {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
     server
+}
+
+/// Start `beian demo` on `database` (documents under `documents`, extra flags); returns once it
+/// listens, with what it printed before (the logins).
+pub fn spawn_demo(database: &str, documents: &std::path::Path, extra: &[&str]) -> (Server, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--database", database])
+        .arg("--documents-dir")
+        .arg(documents)
+        .args(extra)
+        .env("BEIAN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "demo exited: {printed}"
+        );
+        if let Some(base) = line.trim().strip_prefix("listening on ") {
+            server.base = base.to_owned();
+            return (server, printed);
+        }
+        printed.push_str(&line);
+    }
 }
 
 /// A fresh database: `sqlite` or `postgres`. Dropped (PostgreSQL) or removed (SQLite) by
