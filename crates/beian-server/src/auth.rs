@@ -82,15 +82,8 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 
 /// The caller a request authenticates as: its bearer token, else its session cookie (with the
 /// CSRF check for anything but GET and HEAD).
-pub async fn resolve_caller(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let token = match bearer {
+pub async fn resolve_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let token = match bearer_token(&parts.headers) {
         Some(t) => t.to_owned(),
         None => session_from_cookies(parts)?,
     };
@@ -119,15 +112,21 @@ pub const SESSION_COOKIE: &str = "beian_session";
 pub const CSRF_COOKIE: &str = "beian_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The token a request presents: its bearer token, else its session cookie.
-pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The token in `Authorization: Bearer …`, if any.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
+        .map(str::trim)
         .filter(|t| !t.is_empty())
-        .or_else(|| cookie_in(headers, SESSION_COOKIE).map(str::to_owned))
+}
+
+/// The token a request presents: its bearer token, else its session cookie.
+pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    bearer_token(headers)
+        .or_else(|| cookie_in(headers, SESSION_COOKIE))
+        .map(str::to_owned)
 }
 
 fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {

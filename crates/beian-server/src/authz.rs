@@ -247,7 +247,7 @@ pub async fn authorize(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let caller = match crate::auth::resolve_caller(&mut parts, &state).await {
+    let caller = match crate::auth::resolve_caller(&parts, &state).await {
         Ok(c) => c,
         Err(err) => return err.into_response(),
     };
@@ -260,12 +260,7 @@ pub async fn authorize(
 }
 
 fn presents_gate_token(state: &AppState, request: &Request) -> bool {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = crate::auth::bearer_token(request.headers());
     // Compared as digests, so the comparison's time says nothing about the secret.
     matches!((presented, state.gate_token.as_deref()), (Some(p), Some(secret)) if token_digest(p) == token_digest(secret))
 }
