@@ -211,21 +211,29 @@ async fn webhooks_are_signed_retried_and_survive_a_restart() {
     assert!(second >= Duration::from_millis(600), "{second:?}");
     assert!(second > first, "{first:?} then {second:?}");
     let seq = event["seq"].as_i64().unwrap();
-    let (status, deliveries) = desk
-        .api
-        .get(
-            &format!("/api/v1/events/{seq}/deliveries"),
-            Some(&desk.supervisor),
-        )
-        .await;
-    assert_eq!(status, 200, "{deliveries:#}");
-    let hook = deliveries
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["target"] == "webhook")
-        .unwrap()
-        .clone();
+    // The receiver sees the third attempt before the server records its answer: wait for that.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let hook = loop {
+        let (status, deliveries) = desk
+            .api
+            .get(
+                &format!("/api/v1/events/{seq}/deliveries"),
+                Some(&desk.supervisor),
+            )
+            .await;
+        assert_eq!(status, 200, "{deliveries:#}");
+        let hook = deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["target"] == "webhook")
+            .unwrap()
+            .clone();
+        if hook["delivered_at"].is_string() || std::time::Instant::now() >= deadline {
+            break hook;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(hook["attempts"], 3, "{hook:#}");
     assert!(hook["delivered_at"].is_string(), "{hook:#}");
     // Applicants cannot see deliveries or manage webhooks.
