@@ -87,9 +87,16 @@ pub async fn resolve_caller(parts: &Parts, state: &AppState) -> Result<Caller, A
         Some(t) => t.to_owned(),
         None => session_from_cookies(parts)?,
     };
-    let digest = token_digest(&token);
+    caller_for_token(state, &token)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// The account a token (bearer or session cookie) belongs to, if it is live.
+pub async fn caller_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+    let digest = token_digest(token);
     if let Some(account) = state.token_cache.get(&digest) {
-        return Ok(Caller::of(account));
+        return Ok(Some(Caller::of(account)));
     }
     match state
         .store
@@ -98,9 +105,9 @@ pub async fn resolve_caller(parts: &Parts, state: &AppState) -> Result<Caller, A
     {
         Some(account) => {
             state.token_cache.put(digest, account.clone());
-            Ok(Caller::of(account))
+            Ok(Some(Caller::of(account)))
         }
-        None => Err(ApiError::unauthenticated()),
+        None => Ok(None),
     }
 }
 
@@ -133,7 +140,8 @@ fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     cookie_in(&parts.headers, name)
 }
 
-fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+/// A cookie's value from the request's headers.
+pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -290,14 +298,56 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// `POST /api/v1/sessions`: log in, receive a bearer token.
-pub async fn login(
-    State(state): State<Arc<AppState>>,
-    ApiJson(l): ApiJson<Login>,
-) -> Result<Response, ApiError> {
-    let found = state.store.account_by_login(l.login.trim()).await?;
+/// A session just opened: the bearer token, the console's CSRF value, when it ends, who.
+#[derive(Debug)]
+pub struct OpenedSession {
+    pub token: String,
+    pub csrf: String,
+    pub expires_at: OffsetDateTime,
+    pub account: AccountRow,
+}
+
+impl OpenedSession {
+    /// The `Set-Cookie` values of the console's session: the token in a cookie script cannot
+    /// read, and the CSRF value pages repeat.
+    pub fn cookies(&self) -> Vec<HeaderValue> {
+        let max_age = TOKEN_LIFETIME.whole_seconds();
+        [
+            format!(
+                "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax",
+                self.token
+            ),
+            format!(
+                "{CSRF_COOKIE}={}; Path=/; Max-Age={max_age}; Secure; SameSite=Lax",
+                self.csrf
+            ),
+        ]
+        .iter()
+        .filter_map(|c| HeaderValue::from_str(c).ok())
+        .collect()
+    }
+}
+
+/// The `Set-Cookie` values that end the console's session.
+pub fn cleared_session_cookies() -> Vec<HeaderValue> {
+    [SESSION_COOKIE, CSRF_COOKIE]
+        .iter()
+        .filter_map(|name| {
+            HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; Secure; SameSite=Lax")).ok()
+        })
+        .collect()
+}
+
+/// Check a login and password (argon2id, off the async workers; an unknown login takes as long
+/// as a wrong password) and open a session: the service behind the API's and the console's login.
+pub async fn open_session(
+    state: &AppState,
+    login: &str,
+    password: &str,
+) -> Result<OpenedSession, ApiError> {
+    let found = state.store.account_by_login(login.trim()).await?;
     let stored = found.as_ref().map(|(_, h)| h.clone());
-    let password = l.password;
+    let password = password.to_owned();
     let verified = tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         PasswordHash::new(&stored).is_ok_and(|h| {
@@ -324,23 +374,38 @@ pub async fn login(
         .create_token(&token_digest(&token), account.id, now, expires_at)
         .await?;
     let csrf = new_token().map_err(ApiError::internal)?;
-    let max_age = TOKEN_LIFETIME.whole_seconds();
-    let mut response = Json(Session {
-        token: token.clone(),
+    Ok(OpenedSession {
+        token,
+        csrf,
         expires_at,
-        account: account.into(),
+        account,
+    })
+}
+
+/// End the session of `token` (at once here; other server instances may honour it for up to
+/// [`TokenCache::TTL`]).
+pub async fn close_session(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let digest = token_digest(token);
+    state.token_cache.forget(&digest);
+    state.store.delete_token(&digest).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/sessions`: log in, receive a bearer token.
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ApiJson(l): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let opened = open_session(&state, &l.login, &l.password).await?;
+    let cookies = opened.cookies();
+    let mut response = Json(Session {
+        token: opened.token,
+        expires_at: opened.expires_at,
+        account: opened.account.into(),
     })
     .into_response();
-    // The console's session: the same token in a cookie script cannot read, and the CSRF value.
-    for cookie in [
-        format!(
-            "{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"
-        ),
-        format!("{CSRF_COOKIE}={csrf}; Path=/; Max-Age={max_age}; Secure; SameSite=Lax"),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    for v in cookies {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)
 }
@@ -353,17 +418,11 @@ pub async fn logout(
     parts: Parts,
 ) -> Result<Response, ApiError> {
     let token = presented_token(&parts.headers).unwrap_or_default();
-    let digest = token_digest(&token);
-    state.token_cache.forget(&digest);
-    state.store.delete_token(&digest).await?;
+    close_session(&state, &token).await?;
     tracing::info!(account = caller.account.id, "logged out");
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for name in [SESSION_COOKIE, CSRF_COOKIE] {
-        if let Ok(v) =
-            HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; Secure; SameSite=Lax"))
-        {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    for v in cleared_session_cookies() {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)
 }

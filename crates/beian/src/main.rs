@@ -451,7 +451,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, database = %redact(&settings.database), "beian serving");
     // Printed for scripts and tests that listen on port 0.
     println!("listening on http://{addr}");
-    beian_server::serve(listener, state, shutdown_signal()).await?;
+    beian_console::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 
