@@ -13,11 +13,9 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use beian_core::workflow::{OrderState, Role};
-use beian_documents::{DocumentError, FileStore, ImageFormat};
-use beian_rules::model::{PreapprovalCategory, ReasonCode};
-use beian_store::{
-    BackdropRequest, DocumentReview, DocumentRow, NewDocument, OrderRow, StoreError,
-};
+use beian_documents::{DocumentError, ImageFormat};
+use beian_rules::model::ReasonCode;
+use beian_store::{BackdropRequest, DocumentReview, DocumentRow, OrderRow, StoreError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -25,7 +23,10 @@ use super::Routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, not_found_order};
-use crate::service::documents::{RequiredSlot, advance_if_complete, required_slots, status_of};
+use crate::service::documents::{
+    DocumentsError, UploadFields, advance_if_complete, document_file, ready_for_upload, status_of,
+    store_upload,
+};
 use crate::service::filing::{owned, visible};
 
 /// The largest upload request: one 4 MB document plus the multipart framing and text fields.
@@ -90,17 +91,6 @@ fn verification_refusal(e: StoreError) -> ApiError {
         ),
         other => other.into(),
     }
-}
-
-fn files(state: &AppState) -> Result<Arc<FileStore>, ApiError> {
-    state.documents.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "documents-not-configured",
-            "资料存储未配置 / Document storage not configured",
-            "the server has no documents directory (documents_dir)",
-        )
-    })
 }
 
 /// A stored document as the applicant and staff see it.
@@ -231,17 +221,6 @@ pub async fn list(State(state): State<Arc<AppState>>, caller: Caller, Path(id): 
     verification_view(&state, &caller, &o).await
 }
 
-/// What an upload names besides the file.
-#[derive(Default)]
-struct UploadFields {
-    kind: Option<String>,
-    website: Option<String>,
-    category: Option<String>,
-    file: Option<Vec<u8>>,
-    /// The file field exceeded the size limit (reading stopped there).
-    oversize: Option<u64>,
-}
-
 fn unusable_upload(detail: String) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -251,8 +230,15 @@ fn unusable_upload(detail: String) -> ApiError {
     )
 }
 
-async fn read_upload(mut multipart: Multipart, max: u64) -> Result<UploadFields, ApiError> {
+/// Read an upload's multipart fields: `kind`, `website`, `category` and `file` (reading stops
+/// when the file exceeds `max`), and the `csrf` field the console's forms repeat (the API
+/// ignores it). Nothing is stored here.
+pub async fn read_upload(
+    mut multipart: Multipart,
+    max: u64,
+) -> Result<(UploadFields, Option<String>), ApiError> {
     let mut out = UploadFields::default();
+    let mut csrf = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -273,7 +259,7 @@ async fn read_upload(mut multipart: Multipart, max: u64) -> Result<UploadFields,
                         let size = (bytes.len() + chunk.len()) as u64;
                         if size > max {
                             out.oversize = Some(size);
-                            return Ok(out);
+                            return Ok((out, csrf));
                         }
                         bytes.extend_from_slice(&chunk);
                     }
@@ -301,11 +287,12 @@ async fn read_upload(mut multipart: Multipart, max: u64) -> Result<UploadFields,
                 "kind" => out.kind = Some(text),
                 "website" => out.website = Some(text),
                 "category" => out.category = Some(text),
+                "csrf" => csrf = Some(text),
                 _ => {}
             }
         }
     }
-    Ok(out)
+    Ok((out, csrf))
 }
 
 /// `POST /api/v1/orders/{id}/documents` (the order's applicant, in `verification`): a
@@ -327,158 +314,10 @@ pub async fn upload(
                 "请以 multipart/form-data 上传 / send multipart/form-data: {e}"
             ))
         })?;
-    let files = files(&state)?;
-    if o.state != OrderState::Verification {
-        return Err(verification_refusal(StoreError::NotInVerification(o.id)));
-    }
-    let limits = state.document_limits;
-    let fields = read_upload(multipart, limits.max_bytes).await?;
-    if let Some(size) = fields.oversize {
-        return Err(unusable_file(&DocumentError::TooLarge {
-            size,
-            max: limits.max_bytes,
-        }));
-    }
-    let required = required_slots(&state, &o)?;
-    let slot = which_slot(&required, &fields)?;
-    let Some(bytes) = fields.file else {
-        return Err(ApiError::invalid(
-            "file",
-            "缺少文件 / File missing",
-            "请在 file 字段上传 JPG、PNG 或 GIF 图片 / upload a JPG, PNG or GIF image in the field `file`",
-        ));
-    };
-    let size = bytes.len() as u64;
-    // A decode may take a second and 256 MiB at the limits: a few at a time, the rest queue.
-    let _permit = state
-        .decode_permits
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
-    let clean = tokio::task::spawn_blocking(move || beian_documents::inspect(&bytes, &limits))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| {
-            metrics::counter!("beian_uploads_refused_total", "code" => e.code()).increment(1);
-            unusable_file(&e)
-        })?;
-    let store_files = files.clone();
-    let (format, bytes) = (clean.format, clean.bytes);
-    let name = tokio::task::spawn_blocking(move || store_files.put(&bytes, format))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let new = NewDocument {
-        order_id: o.id,
-        kind: slot.kind.to_owned(),
-        website: slot.website,
-        category: slot.category.clone(),
-        file_name: name.clone(),
-        format: format.as_str().to_owned(),
-        width: clean.width,
-        height: clean.height,
-        size,
-        sha256: clean.sha256,
-        uploaded_by: caller.actor(),
-    };
-    match state
-        .store
-        .add_document(&new, OffsetDateTime::now_utc())
-        .await
-    {
-        Ok(d) => {
-            metrics::counter!("beian_uploads_total", "kind" => slot.kind).increment(1);
-            Ok((StatusCode::CREATED, Json(DocumentView::from(&d))))
-        }
-        Err(e) => {
-            // The row was not written: the file must not stay behind.
-            if let Err(io) = files.remove(&name) {
-                tracing::error!(error = %io, "removing the file of a failed upload");
-            }
-            Err(verification_refusal(e))
-        }
-    }
-}
-
-/// The required slot an upload fills, or a problem naming the field and the choices.
-fn which_slot<'r>(
-    required: &'r [RequiredSlot],
-    fields: &UploadFields,
-) -> Result<&'r RequiredSlot, ApiError> {
-    let kinds = || {
-        let mut k: Vec<&str> = required.iter().map(|s| s.kind).collect();
-        k.dedup();
-        k.join(", ")
-    };
-    let Some(kind) = fields.kind.as_deref().map(str::trim) else {
-        return Err(ApiError::invalid(
-            "kind",
-            "缺少资料类型 / Document kind missing",
-            format!(
-                "请在 kind 字段注明资料类型，可选：{} / name the document in the field `kind`, one of: {}",
-                kinds(),
-                kinds()
-            ),
-        ));
-    };
-    let website = match fields.website.as_deref().map(str::trim) {
-        None | Some("") => -1,
-        Some(w) => match w.parse::<i32>() {
-            Ok(n) if n >= 0 => n,
-            _ => {
-                return Err(ApiError::invalid(
-                    "website",
-                    "网站序号无效 / Invalid website index",
-                    "website 是网站在申请中的序号，从 0 开始 / website is the website's index in the application, from 0",
-                ));
-            }
-        },
-    };
-    let category = fields
-        .category
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .to_owned();
-    if !category.is_empty() && PreapprovalCategory::parse(&category).is_none() {
-        return Err(ApiError::invalid(
-            "category",
-            "前置审批类别无效 / Invalid preapproval category",
-            "category 须为申请中的前置审批类别 / category is one of the application's preapproval categories",
-        ));
-    }
-    if !required.iter().any(|s| s.kind == kind) {
-        return Err(ApiError::invalid(
-            "kind",
-            "本订单不需要此类资料 / Document kind not needed",
-            format!("本订单需要：{} / this order needs: {}", kinds(), kinds()),
-        ));
-    }
-    let candidates: Vec<&RequiredSlot> = required.iter().filter(|s| s.kind == kind).collect();
-    // A per-website document names its website; with one website, 0 is assumed.
-    let website = if website < 0 && candidates.iter().all(|s| s.website >= 0) {
-        if candidates.len() == 1 {
-            candidates[0].website
-        } else {
-            return Err(ApiError::invalid(
-                "website",
-                "请注明网站序号 / Website index needed",
-                "此类资料每个网站各需一份，请在 website 字段注明网站序号（从 0 开始） / this document is needed per website: give the website index (from 0) in the field `website`",
-            ));
-        }
-    } else {
-        website
-    };
-    candidates
-        .into_iter()
-        .find(|s| s.website == website && (category.is_empty() || s.category == category))
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "website",
-                "资料与订单不符 / Document does not match the order",
-                "该网站不需要此类资料（或类别不符），请查看 GET …/documents 中的 required 列表 / this website does not need this document (or the category differs): see `required` in GET …/documents",
-            )
-        })
+    let files = ready_for_upload(&state, &o)?;
+    let (fields, _) = read_upload(multipart, state.document_limits.max_bytes).await?;
+    let d = store_upload(&state, &caller, &o, &files, fields).await?;
+    Ok((StatusCode::CREATED, Json(DocumentView::from(&d))))
 }
 
 /// `GET /api/v1/orders/{id}/documents/{doc}/file` (the applicant or staff): the stored image.
@@ -487,23 +326,12 @@ pub async fn file(
     caller: Caller,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    visible(&state, &caller, id).await?;
-    let files = files(&state)?;
-    let d = match state.store.document(doc).await? {
-        Some(d) if d.order_id == id => d,
-        _ => {
-            return Err(ApiError::not_found(
-                "document-not-found",
-                "资料不存在 / Document not found",
-                "no such document in this order",
-            ));
-        }
-    };
-    let name = d.file_name.clone();
-    let bytes = tokio::task::spawn_blocking(move || files.read(&name))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let (d, bytes) = document_file(&state, &caller, id, doc).await?;
+    Ok(image_response(&d, bytes))
+}
+
+/// A stored document's image as an answer: its type, never sniffed, never cached, inline.
+pub fn image_response(d: &DocumentRow, bytes: Vec<u8>) -> Response {
     let format = ImageFormat::parse(&d.format).unwrap_or(ImageFormat::Png);
     let mut r = bytes.into_response();
     let h = r.headers_mut();
@@ -526,7 +354,34 @@ pub async fn file(
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(r)
+    r
+}
+
+impl From<DocumentsError> for ApiError {
+    fn from(e: DocumentsError) -> ApiError {
+        match e {
+            DocumentsError::Filing(e) => e.into(),
+            DocumentsError::NotConfigured => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "documents-not-configured",
+                "资料存储未配置 / Document storage not configured",
+                "the server has no documents directory (documents_dir)",
+            ),
+            DocumentsError::Store(e) => verification_refusal(e),
+            DocumentsError::File(e) => unusable_file(&e),
+            DocumentsError::Invalid {
+                field,
+                title,
+                detail,
+            } => ApiError::invalid(field, title, detail),
+            DocumentsError::DocumentNotFound => ApiError::not_found(
+                "document-not-found",
+                "资料不存在 / Document not found",
+                "no such document in this order",
+            ),
+            DocumentsError::Internal(e) => ApiError::internal(e),
+        }
+    }
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -48,8 +48,6 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
-    let own = caller.account_id();
-    let account = (!caller.role.is_staff()).then_some(own.as_str());
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let wait = Duration::from_secs(q.wait.unwrap_or(0)).min(EVENTS_MAX_WAIT);
     let deadline = tokio::time::Instant::now() + wait;
@@ -57,7 +55,7 @@ pub async fn list(
     loop {
         // Mark the head seen before reading, so that a commit in between wakes us.
         head.borrow_and_update();
-        let events = state.store.events_after(account, q.after, limit).await?;
+        let events = crate::service::events::visible_after(&state, &caller, q.after, limit).await?;
         if !events.is_empty() || tokio::time::Instant::now() >= deadline {
             let last = events.last().map_or(q.after, |e| e.seq);
             return Ok(Json(EventsPage {

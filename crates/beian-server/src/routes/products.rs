@@ -7,19 +7,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use beian_core::product::Ineligible;
 use beian_core::workflow::Role;
-use beian_store::{ProductRow, StoreError};
+use beian_store::ProductRow;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use super::Routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson};
-use crate::service::products::{
-    ProductView, ineligibility, ineligible_text, named_service_numbers, product_view,
-};
+use crate::service::products::ProductView;
 
 pub fn routes(r: Routes) -> Routes {
     r.get("/api/v1/products", products)
@@ -36,18 +32,9 @@ pub async fn products(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<ProductView>>, ApiError> {
-    let account = caller.account_id();
-    let mine = (caller.role == Role::Applicant).then_some(account.as_str());
-    let rows = state.store.products_of(mine).await?;
-    let named = named_service_numbers(&state, mine).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for p in rows {
-        out.push(product_view(&state, p, &named).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(crate::service::products::list(&state, &caller).await?))
 }
 
-/// A product instance as the provider's billing system reports it (supervisors register them).
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewProduct {
     pub instance_id: String,
@@ -133,59 +120,20 @@ pub async fn put_product(
     ))
 }
 
-fn not_eligible(detail: String) -> ApiError {
-    ApiError::conflict(
-        "instance-not-eligible",
-        "实例不符合备案条件 / Instance not eligible",
-        detail,
-    )
-}
-
 /// `POST /api/v1/products/{instance}/service-numbers` (the owner): apply for a service number.
 pub async fn apply_service_number(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(instance): Path<String>,
 ) -> Result<(StatusCode, Json<IssuedServiceNumber>), ApiError> {
-    let account = caller.account_id();
-    let p = match state.store.product(&instance).await? {
-        Some(p) if p.account.as_deref() == Some(account.as_str()) => p,
-        _ => {
-            return Err(ApiError::not_found(
-                "instance-not-found",
-                "实例不存在 / Instance not found",
-                "no such instance in this account",
-            ));
-        }
-    };
-    let reasons = ineligibility(&p);
-    if !reasons.is_empty() {
-        return Err(not_eligible(
-            reasons
-                .iter()
-                .map(|r| format!("{} / {}", r.message_zh, r.message_en))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
-    }
-    match state
-        .store
-        .issue_service_number(&instance, OffsetDateTime::now_utc())
-        .await
-    {
-        Ok(number) => Ok((
-            StatusCode::CREATED,
-            Json(IssuedServiceNumber {
-                service_number: number,
-                state: "unbound",
-            }),
-        )),
-        Err(StoreError::QuotaExhausted(_)) => {
-            let (zh, en) = ineligible_text(Ineligible::QuotaExhausted);
-            Err(not_eligible(format!("{zh} / {en}")))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let number = crate::service::products::apply(&state, &caller, &instance).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedServiceNumber {
+            service_number: number,
+            state: "unbound",
+        }),
+    ))
 }
 
 /// An instance registered or updated.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use beian_core::workflow::Role;
 use beian_store::StoreError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -120,33 +119,13 @@ pub async fn open_rectification(
     }
 }
 
-/// The subject number of an applicant's filed subject (one account ↔ one subject).
-async fn own_subject(state: &AppState, caller: &Caller) -> Result<Option<String>, StoreError> {
-    for o in state.store.orders_of(&caller.account_id()).await? {
-        if let Some(s) = state.store.subject_on_record(&o.credential).await? {
-            return Ok(Some(s));
-        }
-    }
-    Ok(None)
-}
-
 /// `GET /api/v1/rectifications`: staff see every notice; an applicant its own subject's.
 pub async fn rectifications(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<RectificationView>>, ApiError> {
-    let subject = if caller.role == Role::Applicant {
-        match own_subject(&state, &caller).await? {
-            Some(s) => Some(s),
-            None => return Ok(Json(Vec::new())),
-        }
-    } else {
-        None
-    };
     Ok(Json(
-        state
-            .store
-            .rectifications(subject.as_deref())
+        crate::service::filed::rectifications(&state, &caller)
             .await?
             .into_iter()
             .map(|r| RectificationView {

@@ -4,14 +4,19 @@
 //! an order on when the last of them is accepted, and the sweep of stored files no document
 //! names. The JSON API (`crate::routes::documents`) and the console call these.
 
+use std::sync::Arc;
+
 use beian_core::workflow::{Command, OrderState, Role};
+use beian_documents::{DocumentError, FileStore};
 use beian_rules::Application;
 use beian_rules::engine::RequiredDocument;
-use beian_store::{DocumentRow, OrderRow};
+use beian_rules::model::PreapprovalCategory;
+use beian_store::{DocumentRow, NewDocument, OrderRow, StoreError};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::service::filing::{self, FilingError};
 
 /// One document an order needs, as the applicant sees it.
@@ -27,7 +32,7 @@ pub struct RequiredSlot {
 }
 
 impl RequiredSlot {
-    fn from_required(d: &RequiredDocument, app: &Application) -> RequiredSlot {
+    pub fn of(d: &RequiredDocument, app: &Application) -> RequiredSlot {
         let (name_zh, name_en) = d.names(app);
         RequiredSlot {
             kind: d.kind(),
@@ -117,7 +122,7 @@ pub fn required_slots(state: &AppState, o: &OrderRow) -> Result<Vec<RequiredSlot
         .engine
         .documents_required(&app)
         .iter()
-        .map(|d| RequiredSlot::from_required(d, &app))
+        .map(|d| RequiredSlot::of(d, &app))
         .collect())
 }
 
@@ -200,6 +205,252 @@ pub async fn advance_if_complete(state: &AppState, order_id: i64, role: Role, ac
         }
         _ => {}
     }
+}
+
+/// Why an upload or a document's file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentsError {
+    /// No such order, or not the caller's.
+    #[error(transparent)]
+    Filing(#[from] FilingError),
+    /// The server has no documents directory.
+    #[error("document storage not configured")]
+    NotConfigured,
+    /// The store refused (not in verification, …) or failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The file's content is refused (size, format, dimensions, corrupt).
+    #[error("{0}")]
+    File(DocumentError),
+    /// A field of the upload names no slot of the order: the field and bilingual words.
+    #[error("{detail}")]
+    Invalid {
+        field: &'static str,
+        title: &'static str,
+        detail: String,
+    },
+    /// No such document in this order.
+    #[error("no such document in this order")]
+    DocumentNotFound,
+    /// Reading or writing the file failed (never the caller's fault).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for DocumentsError {
+    fn from(e: StoreError) -> DocumentsError {
+        DocumentsError::Store(e)
+    }
+}
+
+/// What an upload names besides the file, as read from its form.
+#[derive(Debug, Default)]
+pub struct UploadFields {
+    pub kind: Option<String>,
+    pub website: Option<String>,
+    pub category: Option<String>,
+    pub file: Option<Vec<u8>>,
+    /// The file field exceeded the size limit (reading stopped there).
+    pub oversize: Option<u64>,
+}
+
+/// The file store, if the server has one.
+pub fn files(state: &AppState) -> Result<Arc<FileStore>, DocumentsError> {
+    state.documents.clone().ok_or(DocumentsError::NotConfigured)
+}
+
+/// Can order `o` take an upload now? (Checked before its body is read.) The file store.
+pub fn ready_for_upload(state: &AppState, o: &OrderRow) -> Result<Arc<FileStore>, DocumentsError> {
+    let files = files(state)?;
+    if o.state != OrderState::Verification {
+        return Err(DocumentsError::Store(StoreError::NotInVerification(o.id)));
+    }
+    Ok(files)
+}
+
+/// Judge an upload to order `o` (already the caller's, in verification) by its content and
+/// store it in the slot it names; what is refused leaves nothing behind.
+pub async fn store_upload(
+    state: &AppState,
+    caller: &Caller,
+    o: &OrderRow,
+    files: &Arc<FileStore>,
+    fields: UploadFields,
+) -> Result<DocumentRow, DocumentsError> {
+    let limits = state.document_limits;
+    if let Some(size) = fields.oversize {
+        return Err(DocumentsError::File(DocumentError::TooLarge {
+            size,
+            max: limits.max_bytes,
+        }));
+    }
+    let required = required_slots(state, o)?;
+    let slot = which_slot(&required, &fields)?;
+    let Some(bytes) = fields.file else {
+        return Err(DocumentsError::Invalid {
+            field: "file",
+            title: "缺少文件 / File missing",
+            detail: "请在 file 字段上传 JPG、PNG 或 GIF 图片 / upload a JPG, PNG or GIF image in the field `file`".into(),
+        });
+    };
+    let size = bytes.len() as u64;
+    // A decode may take a second and 256 MiB at the limits: a few at a time, the rest queue.
+    let _permit = state
+        .decode_permits
+        .acquire()
+        .await
+        .map_err(|e| DocumentsError::Internal(e.to_string()))?;
+    let clean = tokio::task::spawn_blocking(move || beian_documents::inspect(&bytes, &limits))
+        .await
+        .map_err(|e| DocumentsError::Internal(e.to_string()))?
+        .map_err(|e| {
+            metrics::counter!("beian_uploads_refused_total", "code" => e.code()).increment(1);
+            DocumentsError::File(e)
+        })?;
+    let store_files = files.clone();
+    let (format, bytes) = (clean.format, clean.bytes);
+    let name = tokio::task::spawn_blocking(move || store_files.put(&bytes, format))
+        .await
+        .map_err(|e| DocumentsError::Internal(e.to_string()))?
+        .map_err(|e| DocumentsError::Internal(e.to_string()))?;
+    let new = NewDocument {
+        order_id: o.id,
+        kind: slot.kind.to_owned(),
+        website: slot.website,
+        category: slot.category.clone(),
+        file_name: name.clone(),
+        format: format.as_str().to_owned(),
+        width: clean.width,
+        height: clean.height,
+        size,
+        sha256: clean.sha256,
+        uploaded_by: caller.actor(),
+    };
+    match state
+        .store
+        .add_document(&new, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(d) => {
+            metrics::counter!("beian_uploads_total", "kind" => slot.kind).increment(1);
+            Ok(d)
+        }
+        Err(e) => {
+            // The row was not written: the file must not stay behind.
+            if let Err(io) = files.remove(&name) {
+                tracing::error!(error = %io, "removing the file of a failed upload");
+            }
+            Err(DocumentsError::Store(e))
+        }
+    }
+}
+
+/// The required slot an upload fills, or a problem naming the field and the choices.
+pub fn which_slot<'r>(
+    required: &'r [RequiredSlot],
+    fields: &UploadFields,
+) -> Result<&'r RequiredSlot, DocumentsError> {
+    let kinds = || {
+        let mut k: Vec<&str> = required.iter().map(|s| s.kind).collect();
+        k.dedup();
+        k.join(", ")
+    };
+    let invalid =
+        |field: &'static str, title: &'static str, detail: String| DocumentsError::Invalid {
+            field,
+            title,
+            detail,
+        };
+    let Some(kind) = fields.kind.as_deref().map(str::trim) else {
+        return Err(invalid(
+            "kind",
+            "缺少资料类型 / Document kind missing",
+            format!(
+                "请在 kind 字段注明资料类型，可选：{} / name the document in the field `kind`, one of: {}",
+                kinds(),
+                kinds()
+            ),
+        ));
+    };
+    let website = match fields.website.as_deref().map(str::trim) {
+        None | Some("") => -1,
+        Some(w) => match w.parse::<i32>() {
+            Ok(n) if n >= 0 => n,
+            _ => {
+                return Err(invalid(
+                    "website",
+                    "网站序号无效 / Invalid website index",
+                    "website 是网站在申请中的序号，从 0 开始 / website is the website's index in the application, from 0".into(),
+                ));
+            }
+        },
+    };
+    let category = fields
+        .category
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
+    if !category.is_empty() && PreapprovalCategory::parse(&category).is_none() {
+        return Err(invalid(
+            "category",
+            "前置审批类别无效 / Invalid preapproval category",
+            "category 须为申请中的前置审批类别 / category is one of the application's preapproval categories".into(),
+        ));
+    }
+    if !required.iter().any(|s| s.kind == kind) {
+        return Err(invalid(
+            "kind",
+            "本订单不需要此类资料 / Document kind not needed",
+            format!("本订单需要：{} / this order needs: {}", kinds(), kinds()),
+        ));
+    }
+    let candidates: Vec<&RequiredSlot> = required.iter().filter(|s| s.kind == kind).collect();
+    // A per-website document names its website; with one website, 0 is assumed.
+    let website = if website < 0 && candidates.iter().all(|s| s.website >= 0) {
+        if candidates.len() == 1 {
+            candidates[0].website
+        } else {
+            return Err(invalid(
+                "website",
+                "请注明网站序号 / Website index needed",
+                "此类资料每个网站各需一份，请在 website 字段注明网站序号（从 0 开始） / this document is needed per website: give the website index (from 0) in the field `website`".into(),
+            ));
+        }
+    } else {
+        website
+    };
+    candidates
+        .into_iter()
+        .find(|s| s.website == website && (category.is_empty() || s.category == category))
+        .ok_or_else(|| {
+            invalid(
+                "website",
+                "资料与订单不符 / Document does not match the order",
+                "该网站不需要此类资料（或类别不符），请查看 GET …/documents 中的 required 列表 / this website does not need this document (or the category differs): see `required` in GET …/documents".into(),
+            )
+        })
+}
+
+/// Document `doc` of order `id` (the applicant's own, or any for staff) and its stored image.
+pub async fn document_file(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    doc: i64,
+) -> Result<(DocumentRow, Vec<u8>), DocumentsError> {
+    filing::visible(state, caller, id).await?;
+    let files = files(state)?;
+    let d = match state.store.document(doc).await? {
+        Some(d) if d.order_id == id => d,
+        _ => return Err(DocumentsError::DocumentNotFound),
+    };
+    let name = d.file_name.clone();
+    let bytes = tokio::task::spawn_blocking(move || files.read(&name))
+        .await
+        .map_err(|e| DocumentsError::Internal(e.to_string()))?
+        .map_err(|e| DocumentsError::Internal(e.to_string()))?;
+    Ok((d, bytes))
 }
 
 /// Remove stored files no document row names (left by a crash between writing a file and

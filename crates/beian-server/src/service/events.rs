@@ -71,6 +71,19 @@ impl From<&EventRow> for EventView {
     }
 }
 
+/// The events `caller` may follow after `after`, in commit order (at most `limit`): an applicant
+/// (or the administration) its own account's, staff every event.
+pub async fn visible_after(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, beian_store::StoreError> {
+    let own = caller.account_id();
+    let account = (!caller.role.is_staff()).then_some(own.as_str());
+    state.store.events_after(account, after, limit).await
+}
+
 /// The idempotency key of an event: the same for every attempt to deliver it.
 pub fn idempotency_key(seq: i64) -> String {
     format!("evt-{seq}")

@@ -753,3 +753,145 @@ pub async fn overdue_count(state: &AppState) -> Result<usize, StoreError> {
         .filter(|i| i.overdue)
         .count())
 }
+
+/// What the filing-type check tells an applicant before filing: the type the rules detect on the
+/// record as it stands (the caller's own products and orders included), why a filing cannot
+/// start, the documents that will be needed and the province's special rules.
+#[derive(Debug, Clone)]
+pub struct TypeCheck {
+    pub filing_type: FilingType,
+    pub refusals: Vec<beian_rules::Refusal>,
+    pub documents: Vec<crate::service::documents::RequiredSlot>,
+    /// The province's facts, when one is given.
+    pub province: Option<ProvinceFacts>,
+}
+
+/// A province's special rules, as the type check lists them.
+#[derive(Debug, Clone)]
+pub struct ProvinceFacts {
+    pub name: String,
+    pub name_en: String,
+    pub sms_pilot: bool,
+    pub domains_per_website: u32,
+    /// Preapproval categories required there.
+    pub preapprovals: Vec<beian_rules::model::PreapprovalCategory>,
+    pub mailed_statement: bool,
+    pub app_verification: bool,
+    pub domain_certificate: bool,
+    /// Required forms of personal website names (`{}的博客`), if any.
+    pub personal_name_forms: Vec<String>,
+}
+
+/// The filing-type check of `app` (domains, subject credential, province) for `account` (or a
+/// visitor: `""`).
+pub async fn type_check(
+    state: &AppState,
+    app: &Application,
+    account: &str,
+) -> Result<TypeCheck, FilingError> {
+    let ctx = context_for(state, app, None, account).await?;
+    let (filing_type, refusals) = beian_rules::detect(app, &ctx);
+    let mut typed = app.clone();
+    typed.filing_type = Some(filing_type);
+    let documents = state
+        .engine
+        .documents_required(&typed)
+        .iter()
+        .map(|d| crate::service::documents::RequiredSlot::of(d, &typed))
+        .collect();
+    let data = state.engine.data();
+    let province = app.province_code().and_then(|code| {
+        let p = data.province_by_code(code)?;
+        let rules = &data.province_rules;
+        Some(ProvinceFacts {
+            name: p.name.clone(),
+            name_en: p.name_en.clone(),
+            sms_pilot: rules.sms_pilot.contains(code),
+            domains_per_website: rules.domains_per_website(code),
+            preapprovals: beian_rules::model::PreapprovalCategory::ALL
+                .iter()
+                .copied()
+                .filter(|c| rules.preapproval_required(*c, code))
+                .collect(),
+            mailed_statement: rules.mailed_statement.contains(code),
+            app_verification: rules.app_verification.contains(code),
+            domain_certificate: rules.domain_certificate.contains(code),
+            personal_name_forms: rules
+                .required_forms(code)
+                .iter()
+                .map(|(full, _)| full.clone())
+                .collect(),
+        })
+    });
+    Ok(TypeCheck {
+        filing_type,
+        refusals,
+        documents,
+        province,
+    })
+}
+
+// ---- the application form's helpers (the console's form; any face may call them) ----------
+
+/// The rules' report on a document `{"application": …}` in the context the store knows today,
+/// as it would be for the caller's draft `order` (or a new one): the same context as
+/// [`create`] and [`update`] use, so a field checked while typing shows what saving would.
+/// Another account's order is [`FilingError::NotFound`].
+pub async fn check_document(
+    state: &AppState,
+    caller: &Caller,
+    order: Option<i64>,
+    document: &str,
+) -> Result<Report, FilingError> {
+    if let Some(id) = order {
+        owned(state, caller, id).await?;
+    }
+    let app = parse_document(document)
+        .map_err(FilingError::Unusable)?
+        .application;
+    Ok(report_for(state, &app, order, &caller.account_id()).await?)
+}
+
+/// The caller's filed subject as its newest approved order filed it: the region and the subject
+/// (and, when `website` names one of its filed websites, that website), to start an added
+/// website, a change or a transfer from. `None` when the caller has no subject on record.
+pub async fn filed_subject(
+    state: &AppState,
+    caller: &Caller,
+    website: Option<&str>,
+) -> Result<Option<Application>, FilingError> {
+    let mut orders = state.store.orders_of(&caller.account_id()).await?;
+    orders.retain(|o| o.state == OrderState::Approved);
+    orders.sort_by_key(|o| std::cmp::Reverse(o.id));
+    let mut found: Option<Application> = None;
+    for o in &orders {
+        if state
+            .store
+            .subject_on_record(&o.credential)
+            .await?
+            .is_none()
+        {
+            continue;
+        }
+        let app = application_of(o)?;
+        if found.is_none() {
+            found = Some(Application {
+                filing_type: None,
+                region: app.region.clone(),
+                subject: app.subject.clone(),
+                websites: None,
+                documents: None,
+            });
+        }
+        let Some(number) = website else { break };
+        let numbers = crate::service::filed::website_numbers(state, o).await?;
+        if let Some(i) = numbers.iter().position(|n| n.as_deref() == Some(number))
+            && let Some(w) = app.websites.as_ref().and_then(|ws| ws.get(i))
+            && let Some(f) = found.as_mut()
+        {
+            f.websites = Some(vec![w.clone()]);
+            break;
+        }
+    }
+    Ok(found)
+}

@@ -10,14 +10,18 @@
 //! - [`documents`]: the documents an order needs, where its verification stands, the move on at
 //!   the last acceptance, orphan files.
 //! - [`products`]: instances, their service numbers' states and why an instance is ineligible.
-//! - [`events`]: the dispatcher (webhooks, e-mail, texts).
+//! - [`events`]: the dispatcher (webhooks, e-mail, texts), and which events a caller follows.
+//! - [`filed`]: an applicant's filed websites and numbers, its rectification notices.
 //! - [`jobs`]: the time-driven transitions, as a function of `now`.
+//! - [`public_query`]: the public query of the record (no personal data).
 
 pub mod documents;
 pub mod events;
+pub mod filed;
 pub mod filing;
 pub mod jobs;
 pub mod products;
+pub mod public_query;
 pub mod verification;
 
 pub use filing::FilingError;

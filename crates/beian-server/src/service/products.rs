@@ -7,6 +7,10 @@ use beian_store::{ProductRow, StoreError};
 use serde::Serialize;
 
 use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use beian_core::workflow::Role;
+use time::OffsetDateTime;
 
 /// Why an instance cannot take a filing, in both languages (what the console shows).
 pub fn ineligible_text(i: Ineligible) -> (&'static str, &'static str) {
@@ -176,4 +180,63 @@ pub async fn product_view(
         issued: p.issued,
         consumed: p.consumed,
     })
+}
+
+/// The caller's instances (an applicant's own; staff see every instance).
+pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ProductView>, ApiError> {
+    let account = caller.account_id();
+    let mine = (caller.role == Role::Applicant).then_some(account.as_str());
+    let rows = state.store.products_of(mine).await?;
+    let named = named_service_numbers(state, mine).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for p in rows {
+        out.push(product_view(state, p, &named).await?);
+    }
+    Ok(out)
+}
+
+/// Apply for a service number (备案服务号) on one of the caller's instances: the number issued,
+/// or why the instance is not eligible.
+pub async fn apply(state: &AppState, caller: &Caller, instance: &str) -> Result<String, ApiError> {
+    let account = caller.account_id();
+    let p = match state.store.product(instance).await? {
+        Some(p) if p.account.as_deref() == Some(account.as_str()) => p,
+        _ => {
+            return Err(ApiError::not_found(
+                "instance-not-found",
+                "实例不存在 / Instance not found",
+                "no such instance in this account",
+            ));
+        }
+    };
+    let reasons = ineligibility(&p);
+    if !reasons.is_empty() {
+        return Err(not_eligible(
+            reasons
+                .iter()
+                .map(|r| format!("{} / {}", r.message_zh, r.message_en))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    match state
+        .store
+        .issue_service_number(instance, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(number) => Ok(number),
+        Err(StoreError::QuotaExhausted(_)) => {
+            let (zh, en) = ineligible_text(Ineligible::QuotaExhausted);
+            Err(not_eligible(format!("{zh} / {en}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn not_eligible(detail: String) -> ApiError {
+    ApiError::conflict(
+        "instance-not-eligible",
+        "实例不符合备案条件 / Instance not eligible",
+        detail,
+    )
 }
