@@ -131,6 +131,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             include_bytes!("../assets/console.js").as_slice(),
         ),
+        (
+            "application.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../assets/application.js").as_slice(),
+        ),
     ]
     .into_iter()
     .map(|(name, content_type, bytes)| Asset {
