@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::PageResult;
 use crate::page::{Chrome, encode_component, render};
 use crate::session::Viewer;
+use crate::views::application::split_domains;
 
 pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState>> {
     // The same budget per address as the API's public query: the page asks the same record.
@@ -104,15 +105,6 @@ struct CheckQuery {
     credential_number: String,
     #[serde(default)]
     province: String,
-}
-
-/// The domains of a text box: one per line (commas and spaces also separate).
-pub fn split_domains(text: &str) -> Vec<String> {
-    text.split(|c: char| c == '\n' || c == ',' || c == '，' || c.is_whitespace())
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The check's answer, ready for the page.
