@@ -145,6 +145,21 @@ pub async fn seed(store: &Store) -> Result<bool> {
                 consumed: 0,
             })
             .await?;
+        // And a pay-as-you-go instance, which cannot carry a filing: the products page shows why.
+        store
+            .put_product(&ProductRow {
+                instance_id: format!("i-{login}-02"),
+                account: Some(account.to_string()),
+                kind: "ecs".into(),
+                mainland: true,
+                subscription: false,
+                public_bandwidth: true,
+                expires: (now + time::Duration::days(30)).date(),
+                quota: beian_core::product::DEFAULT_QUOTA as i32,
+                issued: 0,
+                consumed: 0,
+            })
+            .await?;
         if let Some(websites) = doc["application"]["websites"].as_array_mut() {
             for w in websites.iter_mut() {
                 let number = store.issue_service_number(&instance, now).await?;

@@ -522,3 +522,69 @@ async fn the_order_pages_follow_an_order_from_verification_to_its_numbers() {
     );
     assert!(html.contains("2099-01-31 23:59"), "{html}");
 }
+
+/// `/products`: the applicant's instances with the quota used, each number's state, the exact
+/// reasons an instance cannot carry a filing; applying for a number behind the CSRF field; a
+/// refusal on the ineligible instance; another applicant's instance is not found.
+#[tokio::test]
+async fn the_products_page_shows_instances_and_issues_service_numbers() {
+    let dir = temp_dir("console-products");
+    let database = format!("sqlite://{}", dir.join("demo.db").display());
+    let (server, _) = spawn_demo(&database, &dir.join("documents"), &[]);
+    let yunfan = Browser::login(&server.base, "yunfan").await;
+    let liming = Browser::login(&server.base, "liming").await;
+
+    let (status, html) = yunfan.get("/products").await;
+    assert_eq!(status, 200);
+    // The subscription instance is eligible, its numbers are named by the demo order (in review).
+    assert!(html.contains("id=\"instance-i-yunfan-01\""), "{html}");
+    let first = &html[html.find("id=\"instance-i-yunfan-01\"").unwrap()..];
+    let first = &first[..first.find("</section>").unwrap()];
+    assert!(first.contains("data-eligible=\"true\""));
+    assert!(first.contains("data-state=\"filing\""), "{first}");
+    assert!(first.contains("已用 2 / 共 5"), "{first}");
+    // The pay-as-you-go one says why it cannot file, and offers no form.
+    let second = &html[html.find("id=\"instance-i-yunfan-02\"").unwrap()..];
+    let second = &second[..second.find("</section>").unwrap()];
+    assert!(second.contains("data-eligible=\"false\""));
+    assert!(second.contains("按量付费实例不能备案"), "{second}");
+    assert!(!second.contains("form method=\"post\""));
+    // liming sees only its own.
+    let (_, other) = liming.get("/products").await;
+    assert!(other.contains("i-liming-01") && !other.contains("i-yunfan"));
+
+    // Applying needs the form's CSRF value.
+    let (status, _, _) = yunfan.post("/products/i-yunfan-01/numbers", &[]).await;
+    assert_eq!(status, 403);
+    let (status, location, _) = yunfan
+        .post("/products/i-yunfan-01/numbers", &[("csrf", &yunfan.csrf)])
+        .await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/products?issued="), "{location}");
+    let (_, html) = yunfan.get(&location).await;
+    assert!(html.contains("id=\"products-issued\""));
+    assert!(html.contains("已用 3 / 共 5"), "{html}");
+    assert!(html.contains("class=\"fresh\""));
+    assert!(html.contains("data-state=\"unbound\""));
+
+    // The ineligible instance refuses, with the reason, in English when asked.
+    let r = yunfan
+        .client
+        .post(format!("{}/products/i-yunfan-02/numbers", server.base))
+        .header("cookie", format!("{}; beian_lang=en", yunfan.cookie))
+        .form(&[("csrf", yunfan.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("pay-as-you-go instances cannot file"),
+        "{body}"
+    );
+    // Another applicant's instance does not exist for liming.
+    let (status, _, _) = liming
+        .post("/products/i-yunfan-01/numbers", &[("csrf", &liming.csrf)])
+        .await;
+    assert_eq!(status, 404);
+}

@@ -294,13 +294,8 @@ pub fn beijing_individual(service_number: &serde_json::Value) -> serde_json::Val
 impl Api {
     /// Register instance `instance` for `owner` (as a supervisor) and apply for one service
     /// number on it (as the owner); returns the number.
-    pub async fn service_number(
-        &self,
-        supervisor: &str,
-        owner: &str,
-        owner_token: &str,
-        instance: &str,
-    ) -> serde_json::Value {
+    /// The supervisor registers an eligible server instance for `owner`.
+    pub async fn register_product(&self, supervisor: &str, owner: &str, instance: &str) {
         let (status, body) = self
             .post(
                 "/api/v1/products",
@@ -310,6 +305,16 @@ impl Api {
             )
             .await;
         assert_eq!(status, 201, "{body:#}");
+    }
+
+    pub async fn service_number(
+        &self,
+        supervisor: &str,
+        owner: &str,
+        owner_token: &str,
+        instance: &str,
+    ) -> serde_json::Value {
+        self.register_product(supervisor, owner, instance).await;
         let (status, sn) = self
             .post(
                 &format!("/api/v1/products/{instance}/service-numbers"),
