@@ -5,6 +5,8 @@
 //! - [`workflow`]: the order state machine of SPEC §5 as one pure transition function.
 //! - [`numbers`]: subject and website ICP numbers, formatting, parsing and next-number arithmetic.
 //! - [`product`]: instance eligibility and service-number quota.
+//! - [`rejection`]: field-level rejection: the fields and documents named, the diff since a
+//!   rejection and what it leaves open to change.
 //! - [`sla`]: working-day deadlines of each step and their breach.
 //! - [`mask`]: personal data masked for lists, logs and notifications.
 
@@ -12,5 +14,6 @@ pub mod calendar;
 pub mod mask;
 pub mod numbers;
 pub mod product;
+pub mod rejection;
 pub mod sla;
 pub mod workflow;

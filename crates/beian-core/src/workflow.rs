@@ -23,6 +23,8 @@
 //!   orders cannot be deleted); a cancellation may still be withdrawn while withdrawal is allowed.
 
 use beian_rules::model::{FilingType, ReasonCode};
+
+use crate::rejection::{RejectedDocument, RejectedField};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -198,15 +200,73 @@ impl Action {
     }
 }
 
-/// A rejection (驳回): catalogued reasons and a free-text note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A rejection (驳回): catalogued reasons and a free-text note, and (field-level rejection) the
+/// fields and document slots it concerns, each with its own reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rejection {
+    /// Reasons for the whole order (may be empty when fields or documents carry theirs).
+    #[serde(default)]
     pub reasons: Vec<ReasonCode>,
     #[serde(default)]
     pub note: String,
-    /// The field paths the reviewer points at (`websites[0].name`).
+    /// Field paths pointed at without a reason of their own (`websites[0].name`): they take the
+    /// rejection's first reason.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// The fields of the application this rejection concerns, each with its reason.
+    #[serde(default)]
+    pub fields: Vec<RejectedField>,
+    /// The document slots whose upload is rejected (the others stay as they are).
+    #[serde(default)]
+    pub documents: Vec<RejectedDocument>,
+    /// The applicant may change the whole application, not only the named fields.
+    #[serde(default)]
+    pub open_all: bool,
+}
+
+impl Rejection {
+    /// Every reason the rejection gives (the order's, the fields', the documents'), each once.
+    pub fn all_reasons(&self) -> Vec<ReasonCode> {
+        let mut out: Vec<ReasonCode> = Vec::new();
+        let named = self
+            .fields
+            .iter()
+            .map(|f| f.reason)
+            .chain(self.documents.iter().map(|d| d.reason));
+        for r in self.reasons.iter().copied().chain(named) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// The fields named, with their reasons (`paths` given the first reason).
+    pub fn named_fields(&self) -> Vec<RejectedField> {
+        let mut out = self.fields.clone();
+        if let Some(first) = self.all_reasons().first() {
+            for p in &self.paths {
+                if !out.iter().any(|f| &f.path == p) {
+                    out.push(RejectedField {
+                        path: p.clone(),
+                        reason: *first,
+                        note: String::new(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// What the applicant may change afterwards: `None` for everything (no field named, or the
+    /// rejection opens all), else the named fields' paths.
+    pub fn open_fields(&self) -> Option<Vec<String>> {
+        let named = self.named_fields();
+        if self.open_all || (named.is_empty() && self.documents.is_empty()) {
+            return None;
+        }
+        Some(named.into_iter().map(|f| f.path).collect())
+    }
 }
 
 /// A command to the workflow.
@@ -541,13 +601,33 @@ fn administration_sla(facts: &OrderFacts) -> Effect {
 
 /// A rejection needs at least one reason; P04 needs a note; the administration uses R codes only.
 fn validate_rejection(r: &Rejection, by_provider: bool) -> Result<(), Refusal> {
-    if r.reasons.is_empty() {
+    let all = r.all_reasons();
+    if all.is_empty() {
         return Err(Refusal::InvalidRejection(
             "at least one reason code is required",
         ));
     }
-    if r.reasons.contains(&ReasonCode::P04) && r.note.trim().is_empty() {
+    let overall_note = !r.note.trim().is_empty();
+    let p04_unexplained = (r.reasons.contains(&ReasonCode::P04) && !overall_note)
+        || r.fields
+            .iter()
+            .any(|f| f.reason == ReasonCode::P04 && f.note.trim().is_empty() && !overall_note)
+        || r.documents
+            .iter()
+            .any(|d| d.reason == ReasonCode::P04 && d.note.trim().is_empty() && !overall_note);
+    if p04_unexplained {
         return Err(Refusal::InvalidRejection("reason P04 (other) needs a note"));
+    }
+    if !r
+        .fields
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(r.paths.iter().map(String::as_str))
+        .all(crate::rejection::valid_path)
+    {
+        return Err(Refusal::InvalidRejection(
+            "a field is named by its JSON path, e.g. websites[0].name",
+        ));
     }
     let provider_only = [
         ReasonCode::P01,
@@ -555,7 +635,7 @@ fn validate_rejection(r: &Rejection, by_provider: bool) -> Result<(), Refusal> {
         ReasonCode::P03,
         ReasonCode::P04,
     ];
-    if !by_provider && r.reasons.iter().any(|c| provider_only.contains(c)) {
+    if !by_provider && all.iter().any(|c| provider_only.contains(c)) {
         return Err(Refusal::InvalidRejection(
             "the administration rejects with R01–R10",
         ));
@@ -573,7 +653,7 @@ pub fn available_actions(
     let sample = Rejection {
         reasons: vec![ReasonCode::R10],
         note: "x".into(),
-        paths: vec![],
+        ..Rejection::default()
     };
     Action::ALL
         .into_iter()
@@ -609,9 +689,113 @@ mod tests {
     fn reject(codes: &[ReasonCode]) -> Rejection {
         Rejection {
             reasons: codes.to_vec(),
-            note: String::new(),
-            paths: vec![],
+            ..Rejection::default()
         }
+    }
+
+    fn field(path: &str, reason: ReasonCode, note: &str) -> RejectedField {
+        RejectedField {
+            path: path.into(),
+            reason,
+            note: note.into(),
+        }
+    }
+
+    #[test]
+    fn a_field_level_rejection_carries_its_reasons_in_its_fields() {
+        let f = facts(FilingType::Initial);
+        let r = Rejection {
+            fields: vec![
+                field("websites[0].name", ReasonCode::R02, ""),
+                field("subject.admin.mobile", ReasonCode::P04, "停机号码"),
+            ],
+            documents: vec![RejectedDocument {
+                kind: "face_photo".into(),
+                website: -1,
+                category: String::new(),
+                reason: ReasonCode::P01,
+                note: String::new(),
+            }],
+            ..Rejection::default()
+        };
+        let t = transition(
+            OrderState::Verification,
+            &f,
+            Role::Reviewer,
+            &Command::ProviderReject(r.clone()),
+            T0,
+        )
+        .unwrap();
+        assert_eq!(t.to, OrderState::Draft);
+        assert_eq!(
+            r.all_reasons(),
+            [ReasonCode::R02, ReasonCode::P04, ReasonCode::P01]
+        );
+        assert_eq!(
+            r.open_fields().unwrap(),
+            ["websites[0].name", "subject.admin.mobile"]
+        );
+        // A field's P04 needs its note (or the rejection's).
+        let mut unexplained = r.clone();
+        unexplained.fields[1].note.clear();
+        assert!(matches!(
+            transition(
+                OrderState::Verification,
+                &f,
+                Role::Reviewer,
+                &Command::ProviderReject(unexplained),
+                T0
+            ),
+            Err(Refusal::InvalidRejection(_))
+        ));
+        // A path that is not one.
+        let mut bad = r.clone();
+        bad.fields[0].path = "websites[0]/name".into();
+        assert!(matches!(
+            transition(
+                OrderState::Verification,
+                &f,
+                Role::Reviewer,
+                &Command::ProviderReject(bad),
+                T0
+            ),
+            Err(Refusal::InvalidRejection(_))
+        ));
+        // The administration names fields with R codes only.
+        let admin = Rejection {
+            fields: vec![field("websites[0].name", ReasonCode::P02, "")],
+            ..Rejection::default()
+        };
+        assert!(matches!(
+            transition(
+                OrderState::AdministrationReview,
+                &f,
+                Role::Administration,
+                &Command::AdministrationReject(admin),
+                T0
+            ),
+            Err(Refusal::InvalidRejection(_))
+        ));
+        // Opening everything, or naming nothing, leaves the whole application open.
+        assert_eq!(
+            Rejection {
+                open_all: true,
+                ..r.clone()
+            }
+            .open_fields(),
+            None
+        );
+        assert_eq!(reject(&[ReasonCode::R01]).open_fields(), None);
+        // `paths` without reasons take the first reason.
+        let legacy = Rejection {
+            reasons: vec![ReasonCode::R01],
+            paths: vec!["websites[0].domains".into()],
+            ..Rejection::default()
+        };
+        assert_eq!(
+            legacy.named_fields(),
+            [field("websites[0].domains", ReasonCode::R01, "")]
+        );
     }
 
     #[test]

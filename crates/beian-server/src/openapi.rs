@@ -276,7 +276,7 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
     ("pass", None, "200", Some(of::<filing::OrderDetail>)),
     (
         "reject",
-        Some(of::<routes::orders::RejectBody>),
+        Some(of::<crate::service::filing::RejectionInput>),
         "200",
         Some(of::<filing::OrderDetail>),
     ),
@@ -301,7 +301,7 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
     ("approve", None, "200", Some(of::<filing::Approved>)),
     (
         "administrationReject",
-        Some(of::<routes::orders::RejectBody>),
+        Some(of::<crate::service::filing::RejectionInput>),
         "200",
         Some(of::<filing::OrderDetail>),
     ),

@@ -58,6 +58,10 @@ pub enum StoreError {
     DocumentNotPending(i64),
     #[error("the backdrop for order {0} has been posted already")]
     BackdropShipped(i64),
+    #[error("could not encode {0}")]
+    Encode(String),
+    #[error("a stored record does not read back: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -675,7 +679,7 @@ pub use national_record::{
     Approval, ApprovalPlan, GateChange, PlannedSubject, PlannedWebsite, QueryBy, RecordedWebsite,
     Rectification,
 };
-pub use orders::{NewOrder, OrderRow};
+pub use orders::{NewOrder, OrderRow, RejectionRow};
 pub use sms::{SmsChallenge, SmsMessage};
 mod domain_library;
 pub use domain_library::{

@@ -240,21 +240,28 @@ impl Store {
             .any(|e| matches!(e, Effect::OpenSmsWindow { .. }));
         let reset = t.effects.contains(&Effect::ResetVerification);
         let delete = t.effects.contains(&Effect::DeleteDraft);
-        let (reasons, note) = t
-            .effects
-            .iter()
-            .find_map(|e| match e {
-                Effect::RecordRejection(r) => Some((
-                    r.reasons
+        let rejection = t.effects.iter().find_map(|e| match e {
+            Effect::RecordRejection(r) => Some(r),
+            _ => None,
+        });
+        let (reasons, note) = rejection
+            .map(|r| {
+                (
+                    r.all_reasons()
                         .iter()
                         .map(|c| c.as_str())
                         .collect::<Vec<_>>()
                         .join(","),
                     r.note.clone(),
-                )),
-                _ => None,
+                )
             })
             .unwrap_or_default();
+        let rejection_json = match rejection {
+            Some(r) => {
+                Some(serde_json::to_string(r).map_err(|e| StoreError::Encode(e.to_string()))?)
+            }
+            None => None,
+        };
         let sql = format!(
             "UPDATE orders SET state = $1, version = version + 1, updated_at = $2, \
              first_submitted_at = CASE WHEN $3 THEN COALESCE(first_submitted_at, $2) ELSE first_submitted_at END, \
@@ -272,7 +279,7 @@ impl Store {
         on_write!(self, pool => {
             // One statement (its history entry is appended by the `orders_history` trigger, its
             // event by `orders_events`), unless the draft is deleted or uploads are reset with it.
-            let row = if delete || reset {
+            let row = if delete || reset || rejection.is_some() {
                 let mut tx = pool.begin().await?;
                 let row = sqlx::query(&sql)
                     .bind(t.to.as_str()).bind(now).bind(mark_first).bind(open_sms).bind(reset)
@@ -282,7 +289,26 @@ impl Store {
                     .await
                     .map_err(in_progress_violation)?;
                 if row.is_some() {
-                    if reset {
+                    if let (Some(r), Some(json)) = (rejection, &rejection_json) {
+                        // The rejection with the application as it stood: the applicant's form
+                        // marks its fields, the reviewer later sees what changed since.
+                        sqlx::query("INSERT INTO rejections (order_id, actor, rejection, application, at) \
+                                     SELECT id, $2, $3, application, $4 FROM orders WHERE id = $1")
+                            .bind(id).bind(actor).bind(json).bind(now)
+                            .execute(&mut *tx).await?;
+                        // Named documents are rejected with their reasons; the others stay.
+                        for d in &r.documents {
+                            sqlx::query("UPDATE documents SET status = 'rejected', reason = $5, note = $6, \
+                                         reviewed_by = $7, reviewed_at = $8 \
+                                         WHERE order_id = $1 AND kind = $2 AND website = $3 AND category = $4 \
+                                         AND status <> 'superseded'")
+                                .bind(id).bind(&d.kind).bind(d.website).bind(&d.category)
+                                .bind(d.reason.as_str()).bind(&d.note).bind(actor).bind(now)
+                                .execute(&mut *tx).await?;
+                        }
+                    }
+                    let keep_documents = rejection.is_some_and(|r| !r.documents.is_empty());
+                    if reset && !keep_documents {
                         // A rejected order uploads again: what was uploaded stays for the record.
                         sqlx::query("UPDATE documents SET status = 'superseded' WHERE order_id = $1 AND status <> 'superseded'")
                             .bind(id).execute(&mut *tx).await?;
@@ -308,4 +334,42 @@ impl Store {
             }
         })
     }
+
+    /// The order's latest rejection with the application as it stood then, if it has one.
+    pub async fn last_rejection(&self, order: i64) -> Result<Option<RejectionRow>, StoreError> {
+        on_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT id, actor, rejection, application, at FROM rejections \
+                 WHERE order_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(order)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(row) => {
+                    let json: String = row.try_get("rejection")?;
+                    Ok(Some(RejectionRow {
+                        id: row.try_get("id")?,
+                        actor: row.try_get("actor")?,
+                        rejection: serde_json::from_str(&json)
+                            .map_err(|e| StoreError::Corrupt(format!("rejection of order {order}: {e}")))?,
+                        application: row.try_get("application")?,
+                        at: row.try_get("at")?,
+                    }))
+                }
+            }
+        })
+    }
+}
+
+/// A rejection as recorded: who, when, what it names, and the application it judged.
+#[derive(Debug, Clone)]
+pub struct RejectionRow {
+    pub id: i64,
+    pub actor: String,
+    pub rejection: beian_core::workflow::Rejection,
+    /// The application (JSON) as it stood when rejected.
+    pub application: String,
+    pub at: OffsetDateTime,
 }

@@ -9,7 +9,6 @@ use beian_core::workflow::Command;
 use serde::Serialize;
 
 use super::Routes;
-use super::orders::RejectBody;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson};
@@ -50,9 +49,9 @@ pub async fn reject(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<RejectBody>,
+    ApiJson(body): ApiJson<filing::RejectionInput>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    let rejection = filing::rejection(&body.reasons, body.note, body.paths)?;
+    let rejection = filing::rejection(body)?;
     Ok(Json(
         filing::advance(
             &state,

@@ -52,6 +52,18 @@ impl From<FilingError> for ApiError {
                     "{value:?} 不在驳回原因目录中，见 GET /api/v1/rejection-reasons / {value:?} is not in the catalogue: see GET /api/v1/rejection-reasons"
                 ),
             ),
+            FilingError::InvalidRejection { field, detail } => {
+                ApiError::invalid(field, "驳回无效 / Invalid rejection", detail)
+            }
+            FilingError::NotOpened(paths) => ApiError::invalid(
+                format!("application.{}", paths.first().map_or("", String::as_str)),
+                "驳回未开放这些字段的修改 / Not opened by the rejection",
+                format!(
+                    "驳回只开放了其指出的字段；请只修改这些字段，或撤回后重新申请：{} / the rejection opens only the fields it names: change only those, or withdraw and apply again: {}",
+                    paths.join("、"),
+                    paths.join(", ")
+                ),
+            ),
             FilingError::NoProvince => ApiError::conflict(
                 "no-province",
                 "备案省份无效 / Unknown province",

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use beian_core::workflow::Command;
-use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::Routes;
@@ -109,24 +108,14 @@ pub async fn pass(
     advance(&state, &caller, id, Command::ProviderPass).await
 }
 
-/// A rejection: catalogued reasons, a note, the fields pointed at.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct RejectBody {
-    pub reasons: Vec<String>,
-    #[serde(default)]
-    pub note: String,
-    #[serde(default)]
-    pub paths: Vec<String>,
-}
-
 /// `POST /api/v1/orders/{id}/reject`: back to draft with reasons.
 pub async fn reject(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<RejectBody>,
+    ApiJson(body): ApiJson<filing::RejectionInput>,
 ) -> Answer<OrderDetail> {
-    let rejection = filing::rejection(&body.reasons, body.note, body.paths)?;
+    let rejection = filing::rejection(body)?;
     advance(&state, &caller, id, Command::ProviderReject(rejection)).await
 }
 

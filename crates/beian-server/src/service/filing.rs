@@ -42,6 +42,13 @@ pub enum FilingError {
     /// A rejection names a reason that is not in the catalogue.
     #[error("{value:?} is not a catalogued rejection reason")]
     UnknownReason { index: usize, value: String },
+    /// A rejection names a field or a document slot wrongly: the field of the request and
+    /// bilingual words.
+    #[error("{detail}")]
+    InvalidRejection { field: String, detail: String },
+    /// A draft after a field-level rejection changed fields the rejection did not open.
+    #[error("fields not opened by the rejection: {}", .0.join(", "))]
+    NotOpened(Vec<String>),
     /// The order has no filing province (so no number can be issued).
     #[error("the order has no filing province")]
     NoProvince,
@@ -273,6 +280,55 @@ pub struct OrderDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_number: Option<String>,
     pub history: Vec<HistoryEntry>,
+    /// The latest rejection, with the fields and documents it names and what changed since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<RejectionView>,
+}
+
+/// The latest rejection of an order as its pages show it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RejectionView {
+    pub actor: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
+    pub at: OffsetDateTime,
+    /// Every reason it gives (the order's, the fields', the documents').
+    pub reasons: Vec<beian_rules::ReasonCode>,
+    pub note: String,
+    /// The fields it names, each with its reason and note.
+    pub fields: Vec<beian_core::rejection::RejectedField>,
+    /// The document slots it rejected.
+    pub documents: Vec<beian_core::rejection::RejectedDocument>,
+    /// The fields the applicant may change while the order is a draft (absent: every field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_fields: Option<Vec<String>>,
+    /// Every leaf of the application changed since the rejection.
+    pub changes: Vec<beian_core::rejection::Change>,
+}
+
+/// The order's latest rejection, if its history has one.
+pub async fn rejection_view(
+    state: &AppState,
+    o: &OrderRow,
+) -> Result<Option<RejectionView>, FilingError> {
+    let Some(row) = state.store.last_rejection(o.id).await? else {
+        return Ok(None);
+    };
+    let before: serde_json::Value =
+        serde_json::from_str(&row.application).map_err(|e| FilingError::Corrupt(e.to_string()))?;
+    let now: serde_json::Value =
+        serde_json::from_str(&o.application).map_err(|e| FilingError::Corrupt(e.to_string()))?;
+    let r = row.rejection;
+    Ok(Some(RejectionView {
+        actor: row.actor,
+        at: row.at,
+        reasons: r.all_reasons(),
+        open_fields: r.open_fields(),
+        fields: r.named_fields(),
+        note: r.note,
+        documents: r.documents,
+        changes: beian_core::rejection::diff(&before, &now),
+    }))
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -337,6 +393,11 @@ pub async fn detail(
         None => report_for(state, &application_of(&o)?, Some(o.id), &o.account).await?,
     };
     let history = state.store.history(&format!("order:{}", o.id)).await?;
+    let rejection = if history.iter().any(|h| h.action.ends_with("Reject")) {
+        rejection_view(state, &o).await?
+    } else {
+        None
+    };
     let order_facts = facts(state, &o, &report);
     let actions = available_actions(
         o.state,
@@ -375,6 +436,7 @@ pub async fn detail(
                 at: h.at,
             })
             .collect(),
+        rejection,
     })
 }
 
@@ -454,6 +516,7 @@ pub async fn update(
         return Err(FilingError::NotDraft(current.state));
     }
     let (mut order, app) = new_order(caller, document)?;
+    refuse_unopened(state, &current, &order.application).await?;
     let ctx = context_for(state, &app, Some(id), &caller.account_id()).await?;
     order.filing_type = beian_rules::detect_filing_type(&app, &ctx);
     let o = state
@@ -469,14 +532,115 @@ pub async fn update(
     detail(state, caller, o, None).await
 }
 
-/// A rejection from catalogued reason codes (R01…, P01…), a note and the fields pointed at.
-pub fn rejection(
-    reasons: &[String],
-    note: String,
-    paths: Vec<String>,
-) -> Result<Rejection, FilingError> {
+/// After a rejection that names fields, a draft changes only those (unless it opens all): the
+/// paths changed outside them refuse the update.
+async fn refuse_unopened(
+    state: &AppState,
+    current: &OrderRow,
+    new_application: &str,
+) -> Result<(), FilingError> {
+    let Some(row) = state.store.last_rejection(current.id).await? else {
+        return Ok(());
+    };
+    let Some(open) = row.rejection.open_fields() else {
+        return Ok(());
+    };
+    let parse = |s: &str| {
+        serde_json::from_str::<serde_json::Value>(s)
+            .map_err(|e| FilingError::Corrupt(e.to_string()))
+    };
+    let changes =
+        beian_core::rejection::diff(&parse(&current.application)?, &parse(new_application)?);
+    let open: Vec<&str> = open.iter().map(String::as_str).collect();
+    let outside: Vec<String> = beian_core::rejection::outside(&changes, &open)
+        .into_iter()
+        .map(|c| c.path.clone())
+        .collect();
+    if outside.is_empty() {
+        Ok(())
+    } else {
+        Err(FilingError::NotOpened(outside))
+    }
+}
+
+/// A rejection as a client sends it: reasons for the whole order, a note, and (field-level
+/// rejection) the fields and document slots concerned, each with its reason and note.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+pub struct RejectionInput {
+    /// Catalogued reasons for the whole order (R01…R10; the provider also P01…P04). May be empty
+    /// when `fields` or `documents` carry reasons.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+    /// Field paths pointed at without a reason of their own (they take the first reason).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// The fields concerned: `{"path": "websites[0].name", "reason": "R02", "note": "…"}`.
+    #[serde(default)]
+    pub fields: Vec<RejectedFieldInput>,
+    /// The document slots concerned: `{"kind": "face_photo", "website": -1, "reason": "P01"}`.
+    #[serde(default)]
+    pub documents: Vec<RejectedDocumentInput>,
+    /// Let the applicant change the whole application, not only the named fields.
+    #[serde(default)]
+    pub open_all: bool,
+}
+
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct RejectedFieldInput {
+    pub path: String,
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct RejectedDocumentInput {
+    pub kind: String,
+    #[serde(default = "minus_one")]
+    pub website: i32,
+    #[serde(default)]
+    pub category: String,
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn minus_one() -> i32 {
+    -1
+}
+
+/// Notes and lists are bounded: a rejection is read by a person.
+const MAX_NOTE_CHARS: usize = 500;
+const MAX_NAMED: usize = 100;
+
+fn reason_code(field: String, value: &str) -> Result<beian_rules::ReasonCode, FilingError> {
+    beian_rules::ReasonCode::parse(value.trim()).ok_or_else(|| FilingError::InvalidRejection {
+        field,
+        detail: format!(
+            "{value:?} 不在驳回原因目录中，见 GET /api/v1/rejection-reasons / {value:?} is not in the catalogue: see GET /api/v1/rejection-reasons"
+        ),
+    })
+}
+
+fn bounded_note(field: String, note: String) -> Result<String, FilingError> {
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(FilingError::InvalidRejection {
+            field,
+            detail: format!(
+                "说明最多 {MAX_NOTE_CHARS} 字 / a note has at most {MAX_NOTE_CHARS} characters"
+            ),
+        });
+    }
+    Ok(note.trim().to_owned())
+}
+
+/// A rejection from its input: reason codes read, notes bounded. Whether the fields and slots
+/// exist in the order is checked against it ([`rejection_targets`]); the workflow judges the rest.
+pub fn rejection(input: RejectionInput) -> Result<Rejection, FilingError> {
     let mut codes = Vec::new();
-    for (index, r) in reasons.iter().enumerate() {
+    for (index, r) in input.reasons.iter().enumerate() {
         match beian_rules::ReasonCode::parse(r.trim()) {
             Some(code) => codes.push(code),
             None => {
@@ -487,11 +651,108 @@ pub fn rejection(
             }
         }
     }
+    if input.fields.len() + input.paths.len() > MAX_NAMED || input.documents.len() > MAX_NAMED {
+        return Err(FilingError::InvalidRejection {
+            field: "fields".into(),
+            detail: format!(
+                "一次驳回最多指出 {MAX_NAMED} 项 / a rejection names at most {MAX_NAMED} fields and {MAX_NAMED} documents"
+            ),
+        });
+    }
+    let mut fields = Vec::new();
+    for (i, f) in input.fields.into_iter().enumerate() {
+        fields.push(beian_core::rejection::RejectedField {
+            reason: reason_code(format!("fields[{i}].reason"), &f.reason)?,
+            note: bounded_note(format!("fields[{i}].note"), f.note)?,
+            path: f.path.trim().to_owned(),
+        });
+    }
+    let mut documents = Vec::new();
+    for (i, d) in input.documents.into_iter().enumerate() {
+        documents.push(beian_core::rejection::RejectedDocument {
+            reason: reason_code(format!("documents[{i}].reason"), &d.reason)?,
+            note: bounded_note(format!("documents[{i}].note"), d.note)?,
+            kind: d.kind.trim().to_owned(),
+            website: d.website,
+            category: d.category.trim().to_owned(),
+        });
+    }
     Ok(Rejection {
         reasons: codes,
-        note,
-        paths,
+        note: bounded_note("note".into(), input.note)?,
+        paths: input
+            .paths
+            .into_iter()
+            .map(|p| p.trim().to_owned())
+            .collect(),
+        fields,
+        documents,
+        open_all: input.open_all,
     })
+}
+
+/// Does every field a rejection names exist in the order's application (the field itself, or
+/// the object or list it would be in, for a field left empty), and every document slot among
+/// those the order needs? A slot named by its kind alone is completed with its website.
+pub async fn rejection_targets(
+    state: &AppState,
+    o: &OrderRow,
+    r: &mut Rejection,
+) -> Result<(), FilingError> {
+    let app: serde_json::Value =
+        serde_json::from_str(&o.application).map_err(|e| FilingError::Corrupt(e.to_string()))?;
+    let named = r
+        .fields
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(r.paths.iter().map(String::as_str));
+    for (i, path) in named.enumerate() {
+        let parent = path.rfind(['.', '[']).map(|cut| &path[..cut]).unwrap_or("");
+        let exists = beian_core::rejection::valid_path(path)
+            && (beian_core::rejection::lookup(&app, path).is_some()
+                || (!parent.is_empty() && beian_core::rejection::lookup(&app, parent).is_some())
+                || (parent.is_empty() && app.is_object()));
+        if !exists {
+            return Err(FilingError::InvalidRejection {
+                field: if i < r.fields.len() {
+                    format!("fields[{i}].path")
+                } else {
+                    format!("paths[{}]", i - r.fields.len())
+                },
+                detail: format!(
+                    "申请中没有字段 {path:?}：字段以 JSON 路径指出，如 websites[0].name / the application has no field {path:?}: name fields by their JSON path, e.g. websites[0].name"
+                ),
+            });
+        }
+    }
+    if !r.documents.is_empty() {
+        let slots = crate::service::documents::required_slots(state, o)?;
+        for (i, d) in r.documents.iter_mut().enumerate() {
+            // A slot named by its kind alone is that slot, when the order has only one of it
+            // (as an upload names it).
+            let of_kind: Vec<_> = slots.iter().filter(|s| s.kind == d.kind).collect();
+            if let [only] = of_kind.as_slice()
+                && d.website == -1
+                && d.category.is_empty()
+            {
+                d.website = only.website;
+                d.category = only.category.clone();
+            }
+            let known = of_kind
+                .iter()
+                .any(|s| s.website == d.website && s.category == d.category);
+            if !known {
+                return Err(FilingError::InvalidRejection {
+                    field: format!("documents[{i}]"),
+                    detail: format!(
+                        "此订单不需要资料 {}（网站 {}）/ this order needs no document {} for website {}: name a slot from GET /api/v1/orders/{}/documents",
+                        d.kind, d.website, d.kind, d.website, o.id
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A workflow step on order `id` by the caller, answered with the order after it.
@@ -502,6 +763,10 @@ pub async fn advance(
     command: Command,
 ) -> Result<OrderDetail, FilingError> {
     let o = visible(state, caller, id).await?;
+    let mut command = command;
+    if let Command::ProviderReject(r) | Command::AdministrationReject(r) = &mut command {
+        rejection_targets(state, &o, r).await?;
+    }
     let (o, report) = step(
         state,
         &o,
