@@ -390,6 +390,7 @@ on_both!(
             reasons: vec![ReasonCode::R02],
             note: "名称".into(),
             paths: vec!["websites[0].name".into()],
+            ..Rejection::default()
         };
         let back = step(
             &store,

@@ -29,7 +29,7 @@ const PAGES: &[(&str, &str, &str)] = &[
         "/check?domains=example-new.cn&nature=individual&credential_type=resident_id&credential_number=110105199001011234&province=33",
     ),
     ("", "", "/query"),
-    ("", "", "/query?q=%E4%BA%91%E5%B8%86"),
+    ("", "", "/query?q=unfiled-example.cn"),
     ("", "", "/blocked?host=unfiled-example.cn"),
     ("yunfan", "demo-applicant-pass", "/orders"),
     ("yunfan", "demo-applicant-pass", "/orders/1"),

@@ -459,3 +459,124 @@ async fn websites_and_address_pickers_work_without_javascript() {
     assert!(a.body.contains("Save draft") && a.body.contains("Website name"));
     assert!(a.body.contains("<html lang=\"en\">"));
 }
+
+/// A field-level rejection on the form: the order page lists the named fields with links into
+/// the form; the form marks them with their reasons and locks the rest (no website added or
+/// removed); a change elsewhere is refused with the typed values kept; the named fields change
+/// (the website administrator who is the subject's follows it) and the reviewer sees the diff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_level_rejection_marks_and_locks_the_form() {
+    let dir = temp_dir("console-rejection");
+    let docs = dir.join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let url = format!("sqlite://{}", dir.join("demo.db").display());
+    let (server, _) = spawn_demo(&url, &docs, &[]);
+    let api = Api::new(&server);
+    let (status, body) = api
+        .post(
+            "/api/v1/accounts",
+            None,
+            Some(serde_json::json!({"login": "zhaolei", "password": "zhaolei password 1"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body:#}");
+    let owner = token(&api, "zhaolei", "zhaolei password 1").await;
+    let supervisor = token(&api, "supervisor", "demo-supervisor-pass").await;
+    let reviewer = token(&api, "reviewer", "demo-reviewer-pass").await;
+    let sn = api
+        .service_number(&supervisor, "zhaolei", &owner, "i-reject-test")
+        .await;
+    let sn = sn.as_str().unwrap().to_owned();
+    let mut b = Browser::new(&server.base);
+    b.login("zhaolei", "zhaolei password 1").await;
+    let csrf = b.csrf();
+    let id = resident_id(302);
+    let domain = "zhaolei-reject.cn";
+    let a = b
+        .post("/orders/new", &form(&csrf, "submit", &id, domain, &sn))
+        .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let order: i64 = a.location.trim_start_matches("/orders/").parse().unwrap();
+    let (status, o) = api
+        .post(
+            &format!("/api/v1/orders/{order}/reject"),
+            Some(&reviewer),
+            Some(serde_json::json!({"fields": [
+                {"path": "websites[0].name", "reason": "R02", "note": "名称须体现网站内容"},
+                {"path": "subject.admin.mobile", "reason": "P04", "note": "号码无法接通"}
+            ]})),
+        )
+        .await;
+    assert_eq!((status, o["state"].as_str()), (200, Some("draft")), "{o:#}");
+
+    // The order page lists them, linking into the form.
+    let a = b.get(&format!("/orders/{order}")).await;
+    assert!(a.body.contains("id=\"order-rejected\""), "{}", a.body);
+    assert!(
+        a.body
+            .contains(&format!("href=\"/orders/{order}/edit#websites-0-name\""))
+    );
+    assert!(a.body.contains("号码无法接通"));
+
+    // The form marks the named fields and locks the others.
+    let edit = format!("/orders/{order}/edit");
+    let a = b.get(&edit).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("id=\"rejection\""));
+    assert!(a.body.contains("id=\"websites-0-name-rejected\""));
+    assert!(a.body.contains("id=\"subject-admin-mobile-rejected\""));
+    let control = |id: &str| -> String {
+        let i = a.body.find(&format!("id=\"{id}\"")).unwrap();
+        let start = a.body[..i].rfind('<').unwrap();
+        a.body[start..start + a.body[start..].find('>').unwrap()].to_owned()
+    };
+    assert!(
+        control("subject-name").contains("readonly"),
+        "{}",
+        control("subject-name")
+    );
+    assert!(!control("websites-0-name").contains("readonly"));
+    assert!(!control("subject-admin-mobile").contains("readonly"));
+    // The website's administrator is the subject's: its mobile follows.
+    assert!(!control("websites-0-admin-mobile").contains("readonly"));
+    assert!(control("region-province").contains("disabled"));
+    assert!(!a.body.contains("id=\"add-website\""));
+
+    // A change elsewhere is refused; what was typed stays on the page.
+    let mut f = form(&csrf, "save", &id, domain, &sn);
+    set(&mut f, "websites[0].name", "赵磊的城市读书笔记");
+    set(
+        &mut f,
+        "subject.contact_address",
+        "浙江省杭州市西湖区文三路300号",
+    );
+    let a = b.post(&edit, &f).await;
+    assert_eq!(a.status, 422, "{}", a.location);
+    assert!(a.body.contains("id=\"form-alert\""));
+    assert!(a.body.contains("未保存"), "{}", a.body);
+    assert!(a.body.contains("赵磊的城市读书笔记"));
+    // The named fields change.
+    let mut f = form(&csrf, "submit", &id, domain, &sn);
+    set(&mut f, "websites[0].name", "赵磊的城市读书笔记");
+    set(&mut f, "subject.admin.mobile", "13906719876");
+    let a = b.post(&edit, &f).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let (_, seen) = api
+        .get(&format!("/api/v1/orders/{order}"), Some(&reviewer))
+        .await;
+    assert_eq!(seen["state"], "provider_review");
+    let paths: Vec<&str> = seen["rejection"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "subject.admin.mobile",
+            "websites[0].admin.mobile",
+            "websites[0].name"
+        ]
+    );
+}

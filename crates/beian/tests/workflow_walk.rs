@@ -20,12 +20,12 @@ fn commands() -> Vec<(&'static str, Command, Option<serde_json::Value>)> {
     let provider_rejection = Rejection {
         reasons: vec![ReasonCode::P02],
         note: "模糊 / blurred".into(),
-        paths: vec![],
+        ..Rejection::default()
     };
     let administration_rejection = Rejection {
         reasons: vec![ReasonCode::R01],
         note: String::new(),
-        paths: vec![],
+        ..Rejection::default()
     };
     vec![
         ("submit", Command::Submit, None),

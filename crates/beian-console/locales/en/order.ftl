@@ -129,3 +129,4 @@ order-event-document-rejected = A document was rejected: see the documents secti
 order-event-backdrop = The backdrop for your photo has been posted.
 order-event-sla = A review step is past its deadline.
 order-event-other = The filing was updated.
+order-rejected-fields = The review rejected these fields: change them, then submit again:

@@ -129,3 +129,4 @@ order-event-document-rejected = 一份资料未通过审核：原因见资料部
 order-event-backdrop = 拍照用幕布已寄出。
 order-event-sla = 一个审核步骤已超过时限。
 order-event-other = 备案已更新。
+order-rejected-fields = 审核驳回指出了以下字段，请修改后重新提交：

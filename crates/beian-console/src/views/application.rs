@@ -23,7 +23,7 @@ use beian_core::workflow::{Command, OrderState, Role};
 use beian_rules::Finding;
 use beian_rules::model::{CredentialType, FilingType, Nature, PreapprovalCategory, SubjectKind};
 use beian_server::AppState;
-use beian_server::service::filing::{self, FilingError};
+use beian_server::service::filing::{self, FilingError, RejectionView};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -556,6 +556,28 @@ pub struct FieldView {
     pub refreshes: &'static str,
     /// The first, empty choice of a select.
     pub choose: String,
+    /// The latest rejection names this field.
+    pub rejected: Option<RejectedMark>,
+    /// The latest rejection does not open this field: shown, sent back unchanged, not editable.
+    pub locked: bool,
+}
+
+/// Why a rejection named a field (or a document), in the page's language.
+#[derive(Debug, Clone)]
+pub struct RejectedMark {
+    pub href: String,
+    /// The field's name (`网站名称`, `website 1 name`).
+    pub label: String,
+    pub code: String,
+    pub title: String,
+    pub note: String,
+}
+
+/// The rejection at the head of the form: what it names, and whether only that may change.
+#[derive(Debug, Clone)]
+pub struct RejectionBanner {
+    pub items: Vec<RejectedMark>,
+    pub limited: bool,
 }
 
 impl FieldView {
@@ -564,11 +586,15 @@ impl FieldView {
     }
 
     pub fn describedby(&self) -> String {
-        if self.hint.is_empty() {
-            format!("{}-findings", self.id)
-        } else {
-            format!("{}-hint {}-findings", self.id, self.id)
+        let mut ids = Vec::new();
+        if self.rejected.is_some() {
+            ids.push(format!("{}-rejected", self.id));
         }
+        if !self.hint.is_empty() {
+            ids.push(format!("{}-hint", self.id));
+        }
+        ids.push(format!("{}-findings", self.id));
+        ids.join(" ")
     }
 
     pub fn checked(&self) -> bool {
@@ -637,6 +663,8 @@ pub struct ApplicationPage {
     /// The key under which application.js keeps unsaved input (order and version).
     pub draft_key: String,
     pub script: String,
+    /// The latest rejection, when the draft is back from one.
+    pub rejection: Option<RejectionBanner>,
 }
 
 /// The answer to a field's check: its findings, and the summary out of band.
@@ -782,6 +810,8 @@ impl FormInput<'_> {
             ),
             refreshes: "",
             choose: self.tr.t("app-choose"),
+            rejected: None,
+            locked: false,
             path,
         }
     }
@@ -1113,6 +1143,7 @@ impl FormInput<'_> {
             }],
             draft_key: String::new(),
             script: crate::page::asset_url("application.js"),
+            rejection: None,
         };
         page.attach(findings, self.lang, tr);
         page
@@ -1162,6 +1193,71 @@ impl ApplicationPage {
             });
         }
         self.summary = summary(items, findings, tr);
+    }
+}
+
+/// The fields a rejection names, in words, each linking to its field on the form at `form`
+/// (`""`: this page).
+pub fn rejected_marks(
+    state: &AppState,
+    lang: Lang,
+    r: &RejectionView,
+    form: &str,
+) -> Vec<RejectedMark> {
+    r.fields
+        .iter()
+        .map(|f| {
+            let words = state.engine.data().reason(f.reason);
+            let (zh, en) = beian_rules::engine::field_label(&f.path);
+            RejectedMark {
+                href: format!("{form}#{}", id_of(&f.path)),
+                label: match lang {
+                    Lang::Zh => zh,
+                    Lang::En => capitalised(&en),
+                },
+                code: f.reason.as_str().to_owned(),
+                title: words
+                    .map(|t| lang.pick(&t.title_zh, &t.title_en).to_owned())
+                    .unwrap_or_default(),
+                note: f.note.clone(),
+            }
+        })
+        .collect()
+}
+
+impl ApplicationPage {
+    /// A rejection that opens only some fields: no website is added or removed.
+    pub fn rejection_limits(&self) -> bool {
+        self.rejection.as_ref().is_some_and(|r| r.limited)
+    }
+
+    /// Mark the fields the latest rejection names, with its reasons, and lock those it does not
+    /// open (a field-level rejection opens only what it names).
+    fn mark_rejection(&mut self, state: &AppState, lang: Lang, app: &Value, r: &RejectionView) {
+        let items = rejected_marks(state, lang, r, "");
+        // A website administrator who is the subject's follows it (as the service allows).
+        let open = r
+            .open_fields
+            .clone()
+            .map(|open| filing::with_same_person(app, open));
+        for (f, mark) in r.fields.iter().zip(&items) {
+            for field in self.fields_mut() {
+                if beian_core::rejection::within(&field.path, &f.path) {
+                    field.rejected = Some(mark.clone());
+                }
+            }
+        }
+        if let Some(open) = &open {
+            for field in self.fields_mut() {
+                field.locked = !open
+                    .iter()
+                    .any(|o| beian_core::rejection::within(&field.path, o));
+            }
+        }
+        self.rejection = Some(RejectionBanner {
+            items,
+            limited: open.is_some(),
+        });
     }
 }
 
@@ -1339,6 +1435,9 @@ async fn edit_form(
         Some(detail.report.filing_type),
     );
     page.draft_key = format!("{id}-{}", detail.version);
+    if let Some(r) = &detail.rejection {
+        page.mark_rejection(&state, s.viewer.lang, &detail.application, r);
+    }
     if !q.saved.is_empty() {
         page.alert = Some(("ok", s.viewer.tr().t("app-saved")));
     }
@@ -1465,6 +1564,29 @@ async fn post_form(
             let at = e.path.strip_prefix("application.").unwrap_or(&e.path);
             page.alert = Some(("error", tr.t1("app-unusable", "field", &id_of(at))));
             page.draft_key = "unusable".into();
+            mark_latest_rejection(state, s, &mut page, order).await?;
+            return Ok(with_status(render(&page), StatusCode::UNPROCESSABLE_ENTITY));
+        }
+        Err(FilingError::NotOpened(paths)) => {
+            // What the applicant typed stays on the page; the alert names what may not change.
+            let mut page = build(state, &s.viewer, &app, order, &[], None);
+            let names: Vec<String> = paths
+                .iter()
+                .map(|p| {
+                    let (zh, en) = beian_rules::engine::field_label(p);
+                    s.viewer.lang.pick(&zh, &en).to_owned()
+                })
+                .collect();
+            page.alert = Some((
+                "error",
+                tr.t1(
+                    "app-not-opened",
+                    "fields",
+                    &names.join(tr.t("app-list-separator").as_str()),
+                ),
+            ));
+            page.draft_key = "not-opened".into();
+            mark_latest_rejection(state, s, &mut page, order).await?;
             return Ok(with_status(render(&page), StatusCode::UNPROCESSABLE_ENTITY));
         }
         Err(e) => return Err(e.into()),
@@ -1484,6 +1606,9 @@ async fn post_form(
                 );
                 page.alert = Some(("error", tr.t("app-submit-refused")));
                 page.draft_key = format!("{id}-{}", detail.version);
+                if let Some(r) = &detail.rejection {
+                    page.mark_rejection(state, s.viewer.lang, &detail.application, r);
+                }
                 Ok(with_status(render(&page), StatusCode::UNPROCESSABLE_ENTITY))
             }
             Err(e) => Err(e.into()),
@@ -1501,6 +1626,22 @@ async fn post_form(
         }
         _ => Ok(redirect(&format!("/orders/{id}/edit?saved=1"))),
     }
+}
+
+/// Mark a draft's latest rejection on a form rebuilt from what was posted.
+async fn mark_latest_rejection(
+    state: &AppState,
+    s: &Signed,
+    page: &mut ApplicationPage,
+    order: Option<i64>,
+) -> Result<(), Failure> {
+    if let Some(id) = order {
+        let detail = filing::get(state, &s.caller, id).await?;
+        if let Some(r) = &detail.rejection {
+            page.mark_rejection(state, s.viewer.lang, &detail.application, r);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, Default)]

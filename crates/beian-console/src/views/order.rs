@@ -351,6 +351,8 @@ pub struct OrderPage {
     pub documents: Option<DocumentsView>,
     pub notes: Notifications,
     pub staff_view: bool,
+    /// A draft back from a field-level rejection: the fields it names, linking to the form.
+    pub rejected: Vec<crate::views::application::RejectedMark>,
 }
 
 /// Where an upload's problem is shown: beside its slot, or above the documents.
@@ -554,6 +556,17 @@ async fn order_page(
         documents,
         notes: notifications(&tr, id, &events, 0),
         staff_view: !owner_view,
+        rejected: match &detail.rejection {
+            Some(r) if detail.state == OrderState::Draft => {
+                crate::views::application::rejected_marks(
+                    state,
+                    tr.lang,
+                    r,
+                    &format!("/orders/{id}/edit"),
+                )
+            }
+            _ => Vec::new(),
+        },
         c,
     })
 }

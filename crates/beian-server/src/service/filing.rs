@@ -549,8 +549,9 @@ async fn refuse_unopened(
         serde_json::from_str::<serde_json::Value>(s)
             .map_err(|e| FilingError::Corrupt(e.to_string()))
     };
-    let changes =
-        beian_core::rejection::diff(&parse(&current.application)?, &parse(new_application)?);
+    let before = parse(&current.application)?;
+    let changes = beian_core::rejection::diff(&before, &parse(new_application)?);
+    let open = with_same_person(&before, open);
     let open: Vec<&str> = open.iter().map(String::as_str).collect();
     let outside: Vec<String> = beian_core::rejection::outside(&changes, &open)
         .into_iter()
@@ -561,6 +562,35 @@ async fn refuse_unopened(
     } else {
         Err(FilingError::NotOpened(outside))
     }
+}
+
+/// A website whose administrator is the subject's (the same person, as the form's "same as the
+/// subject's" box makes it) follows the subject's administrator: opening `subject.admin.mobile`
+/// opens `websites[i].admin.mobile` of each such website too.
+pub fn with_same_person(app: &serde_json::Value, mut open: Vec<String>) -> Vec<String> {
+    let subject_admin = app.pointer("/subject/admin");
+    let same: Vec<usize> = app
+        .get("websites")
+        .and_then(serde_json::Value::as_array)
+        .map(|ws| {
+            ws.iter()
+                .enumerate()
+                .filter(|(_, w)| subject_admin.is_some() && w.get("admin") == subject_admin)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default();
+    let extra: Vec<String> = open
+        .iter()
+        .filter_map(|p| p.strip_prefix("subject.admin"))
+        .filter(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        .flat_map(|rest| {
+            same.iter()
+                .map(move |i| format!("websites[{i}].admin{rest}"))
+        })
+        .collect();
+    open.extend(extra);
+    open
 }
 
 /// A rejection as a client sends it: reasons for the whole order, a note, and (field-level
