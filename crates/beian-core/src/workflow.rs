@@ -355,6 +355,34 @@ pub const SMS_WINDOW: Duration = Duration::hours(24);
 /// The provider's SLA for each of its steps, in working days.
 pub const PROVIDER_STEP_WORKING_DAYS: u32 = 1;
 
+/// How long a reviewer's claim on an order holds without being renewed (claiming again).
+pub const CLAIM_LEASE: Duration = Duration::hours(2);
+
+/// The provider's steps, where a reviewer claims an order.
+pub const PROVIDER_STEPS: [OrderState; 3] = [
+    OrderState::ProviderReview,
+    OrderState::Verification,
+    OrderState::ReadyForAdministration,
+];
+
+/// Another reviewer's claim that keeps `actor` (of `role`) from working on an order now: the
+/// claimant, if a live claim is someone else's. Supervisors are never kept out (they take over
+/// from a reviewer who is away); nor is anyone from an order no one has claimed.
+pub fn blocking_claim<'a>(
+    claimed_by: Option<&'a str>,
+    claimed_at: Option<OffsetDateTime>,
+    actor: &str,
+    role: Role,
+    now: OffsetDateTime,
+) -> Option<&'a str> {
+    match (claimed_by, claimed_at) {
+        (Some(by), Some(at)) if by != actor && role == Role::Reviewer && now < at + CLAIM_LEASE => {
+            Some(by)
+        }
+        _ => None,
+    }
+}
+
 /// Whose clock runs in a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -699,6 +727,39 @@ mod tests {
             reason,
             note: note.into(),
         }
+    }
+
+    #[test]
+    fn a_live_claim_keeps_other_reviewers_out() {
+        let at = Some(T0);
+        let other = Some("reviewer:2");
+        assert_eq!(
+            blocking_claim(
+                other,
+                at,
+                "reviewer:1",
+                Role::Reviewer,
+                T0 + Duration::minutes(5)
+            ),
+            Some("reviewer:2")
+        );
+        // Its own claim, no claim, a lapsed claim, a supervisor: nobody is kept out.
+        assert_eq!(
+            blocking_claim(other, at, "reviewer:2", Role::Reviewer, T0),
+            None
+        );
+        assert_eq!(
+            blocking_claim(None, None, "reviewer:1", Role::Reviewer, T0),
+            None
+        );
+        assert_eq!(
+            blocking_claim(other, at, "reviewer:1", Role::Reviewer, T0 + CLAIM_LEASE),
+            None
+        );
+        assert_eq!(
+            blocking_claim(other, at, "supervisor:3", Role::Supervisor, T0),
+            None
+        );
     }
 
     #[test]

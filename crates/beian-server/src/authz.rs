@@ -116,6 +116,8 @@ pub static ROUTES: &[RouteEntry] = routes! {
     POST "/api/v1/orders/{id}/statements/require" "requireStatements" Roles(STAFF), None;
     POST "/api/v1/orders/{id}/statements/received" "statementsReceived" Roles(STAFF), None;
     GET "/api/v1/review/queue" "reviewQueue" Roles(STAFF), None;
+    POST "/api/v1/orders/{id}/claim" "claimOrder" Roles(STAFF), None;
+    DELETE "/api/v1/orders/{id}/claim" "releaseOrder" Roles(STAFF), None;
     GET "/api/v1/blacklist" "listBlacklist" Roles(STAFF), None;
     GET "/api/v1/registrar-records" "listRegistrarRecords" Roles(STAFF), None;
     POST "/api/v1/rectifications/{id}/resolve" "resolveRectification" Roles(STAFF), None;

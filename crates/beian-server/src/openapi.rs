@@ -317,6 +317,8 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "200",
         Some(of::<Vec<filing::QueueItem>>),
     ),
+    ("claimOrder", None, "200", Some(of::<filing::OrderDetail>)),
+    ("releaseOrder", None, "200", Some(of::<filing::OrderDetail>)),
     (
         "listBlacklist",
         None,

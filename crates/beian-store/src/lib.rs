@@ -679,7 +679,7 @@ pub use national_record::{
     Approval, ApprovalPlan, GateChange, PlannedSubject, PlannedWebsite, QueryBy, RecordedWebsite,
     Rectification,
 };
-pub use orders::{NewOrder, OrderRow, RejectionRow};
+pub use orders::{ClaimRefused, NewOrder, OrderRow, RejectionRow};
 pub use sms::{SmsChallenge, SmsMessage};
 mod domain_library;
 pub use domain_library::{

@@ -44,10 +44,14 @@ pub struct OrderRow {
     pub subject_number: Option<String>,
     /// When the order last changed (entered its state, for every state but `draft`).
     pub updated_at: OffsetDateTime,
+    /// The reviewer working on it (in the provider's steps), and since when.
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<OffsetDateTime>,
 }
 
 const ORDER_COLUMNS: &str = "id, account, filing_type, province, credential, state, in_progress, version, application, \
-     first_submitted_at, sms_started_at, uploads_started, verification_complete, subject_number, updated_at";
+     first_submitted_at, sms_started_at, uploads_started, verification_complete, subject_number, updated_at, \
+     claimed_by, claimed_at";
 
 fn order_from_row<R: Row>(r: &R) -> Result<OrderRow, StoreError>
 where
@@ -79,6 +83,8 @@ where
         verification_complete: r.try_get("verification_complete")?,
         subject_number: r.try_get("subject_number")?,
         updated_at: r.try_get("updated_at")?,
+        claimed_by: r.try_get("claimed_by")?,
+        claimed_at: r.try_get("claimed_at")?,
     })
 }
 
@@ -272,7 +278,9 @@ impl Store {
              statements_required = CASE WHEN $5 THEN FALSE ELSE statements_required END, \
              sla_breached_at = NULL, \
              in_progress = CASE WHEN $6 THEN FALSE WHEN $1 = 'draft' THEN (COALESCE(first_submitted_at, CASE WHEN $3 THEN $2 END) IS NOT NULL) ELSE TRUE END, \
-             history_pending = TRUE, last_actor = $9, last_action = $10, last_reasons = $11, last_note = $12 \
+             history_pending = TRUE, last_actor = $9, last_action = $10, last_reasons = $11, last_note = $12, \
+             claimed_by = CASE WHEN $1 IN ('provider_review', 'verification', 'ready_for_administration') THEN claimed_by END, \
+             claimed_at = CASE WHEN $1 IN ('provider_review', 'verification', 'ready_for_administration') THEN claimed_at END \
              WHERE id = $7 AND version = $8 RETURNING {ORDER_COLUMNS}"
         );
         let action = format!("{:?}", t.action);
@@ -360,6 +368,68 @@ impl Store {
                 }
             }
         })
+    }
+}
+
+/// Why a claim was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimRefused {
+    /// Another reviewer holds a live claim.
+    ClaimedBy(String),
+    /// The order is not in one of the provider's steps.
+    NotInProviderStep(OrderState),
+}
+
+impl Store {
+    /// Claim order `id` for `actor` (or renew its claim) unless another live claim holds it (one
+    /// taken after `live_after`); `force` takes it over regardless (a supervisor). Only orders in
+    /// the provider's steps are claimed.
+    pub async fn claim_order(
+        &self,
+        id: i64,
+        actor: &str,
+        now: OffsetDateTime,
+        live_after: OffsetDateTime,
+        force: bool,
+    ) -> Result<Result<OrderRow, ClaimRefused>, StoreError> {
+        let sql = format!(
+            "UPDATE orders SET claimed_by = $2, claimed_at = $3 \
+             WHERE id = $1 AND state IN ('provider_review', 'verification', 'ready_for_administration') \
+             AND ($5 OR claimed_by IS NULL OR claimed_by = $2 OR claimed_at IS NULL OR claimed_at <= $4) \
+             RETURNING {ORDER_COLUMNS}"
+        );
+        let row = on_write!(self, pool => {
+            sqlx::query(&sql).bind(id).bind(actor).bind(now).bind(live_after).bind(force)
+                .fetch_optional(pool).await?
+                .map(|r| order_from_row(&r)).transpose()?
+        });
+        if let Some(o) = row {
+            return Ok(Ok(o));
+        }
+        match self.order(id).await? {
+            None => Err(StoreError::OrderNotFound(id)),
+            Some(o) => match o.claimed_by {
+                Some(by) if beian_core::workflow::PROVIDER_STEPS.contains(&o.state) => {
+                    Ok(Err(ClaimRefused::ClaimedBy(by)))
+                }
+                _ => Ok(Err(ClaimRefused::NotInProviderStep(o.state))),
+            },
+        }
+    }
+
+    /// Give up `actor`'s claim on order `id` (`force`: whoever holds it). True if one was released.
+    pub async fn release_claim(
+        &self,
+        id: i64,
+        actor: &str,
+        force: bool,
+    ) -> Result<bool, StoreError> {
+        let done = on_write!(self, pool => {
+            sqlx::query("UPDATE orders SET claimed_by = NULL, claimed_at = NULL \
+                         WHERE id = $1 AND claimed_by IS NOT NULL AND ($3 OR claimed_by = $2)")
+                .bind(id).bind(actor).bind(force).execute(pool).await?.rows_affected()
+        });
+        Ok(done > 0)
     }
 }
 

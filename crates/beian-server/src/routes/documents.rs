@@ -14,8 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use beian_core::workflow::{OrderState, Role};
 use beian_documents::{DocumentError, ImageFormat};
-use beian_rules::model::ReasonCode;
-use beian_store::{BackdropRequest, DocumentReview, DocumentRow, OrderRow, StoreError};
+use beian_store::{BackdropRequest, DocumentRow, OrderRow, StoreError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -404,7 +403,6 @@ pub async fn review(
     Path((id, doc)): Path<(i64, i64)>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    visible(&state, &caller, id).await?;
     let accept = match body.decision.as_str() {
         "accept" => true,
         "reject" => false,
@@ -416,39 +414,23 @@ pub async fn review(
             ));
         }
     };
-    let reason = match (accept, body.reason.as_deref()) {
-        (true, _) => String::new(),
-        (false, Some(r)) if ReasonCode::parse(r).is_some() => r.to_owned(),
-        (false, _) => {
-            return Err(ApiError::invalid(
-                "reason",
-                "请选择驳回原因 / Reason needed",
-                "驳回资料须给出原因代码，如 P01（幕布照片不合格）、P02（资料不清晰或不完整） / a rejection names a catalogued reason, e.g. P01 (face photo unqualified) or P02 (documents unclear or incomplete)",
-            ));
-        }
-    };
-    if body.note.chars().count() > 500 {
-        return Err(ApiError::invalid(
-            "note",
-            "说明过长 / Note too long",
-            "说明最多 500 字 / at most 500 characters",
-        ));
-    }
-    let actor = caller.actor();
-    let review = DocumentReview {
+    let d = crate::service::documents::review(
+        &state,
+        &caller,
+        id,
+        doc,
         accept,
-        reason: &reason,
-        note: body.note.trim(),
-        reviewer: &actor,
-    };
-    let d = state
-        .store
-        .review_document(id, doc, &review, OffsetDateTime::now_utc())
-        .await
-        .map_err(verification_refusal)?;
-    if accept {
-        advance_if_complete(&state, id, caller.role, &actor).await;
-    }
+        body.reason.as_deref(),
+        &body.note,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::service::documents::ReviewError::Filing(f) => ApiError::from(f),
+        crate::service::documents::ReviewError::Store(s) => verification_refusal(s),
+        crate::service::documents::ReviewError::Invalid { field, detail } => {
+            ApiError::invalid(field, "资料审核无效 / Invalid document review", detail)
+        }
+    })?;
     Ok(Json(DocumentView::from(&d)))
 }
 

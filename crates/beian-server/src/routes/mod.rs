@@ -64,6 +64,22 @@ impl From<FilingError> for ApiError {
                     paths.join(", ")
                 ),
             ),
+            FilingError::ClaimedBy(by) => ApiError::conflict(
+                "order-claimed",
+                "另一位审核员正在处理 / Claimed by another reviewer",
+                format!(
+                    "订单已由 {by} 认领，请处理其他订单；认领在 2 小时无操作后失效，主管可接手 / {by} is working on this order: take another; a claim lapses after two hours, and a supervisor can take it over"
+                ),
+            ),
+            FilingError::NotClaimable(state) => ApiError::conflict(
+                "not-claimable",
+                "不在服务商审核环节 / Not in the provider's review",
+                format!(
+                    "订单当前为“{}”，只有服务商审核中的订单可以认领 / the order is {}: only orders in the provider's steps are claimed",
+                    state.name_zh(),
+                    state.as_str()
+                ),
+            ),
             FilingError::NoProvince => ApiError::conflict(
                 "no-province",
                 "备案省份无效 / Unknown province",

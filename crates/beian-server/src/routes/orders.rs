@@ -32,6 +32,8 @@ pub fn routes(r: Routes) -> Routes {
             submit_to_administration,
         )
         .get("/api/v1/review/queue", queue)
+        .post("/api/v1/orders/{id}/claim", claim)
+        .delete("/api/v1/orders/{id}/claim", release)
 }
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -142,4 +144,23 @@ pub async fn queue(State(state): State<Arc<AppState>>) -> Answer<Vec<QueueItem>>
     Ok(Json(
         filing::queue(&state, OffsetDateTime::now_utc()).await?,
     ))
+}
+
+/// `POST /api/v1/orders/{id}/claim`: the calling reviewer works on this order (renews its own
+/// claim; a supervisor takes one over). 409 while another reviewer's claim is live.
+pub async fn claim(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Answer<OrderDetail> {
+    Ok(Json(filing::claim(&state, &caller, id).await?))
+}
+
+/// `DELETE /api/v1/orders/{id}/claim`: give the claim up.
+pub async fn release(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Answer<OrderDetail> {
+    Ok(Json(filing::release(&state, &caller, id).await?))
 }

@@ -580,3 +580,69 @@ mod tests {
         );
     }
 }
+
+/// Why a document review did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// No such order, or another reviewer's claim.
+    #[error(transparent)]
+    Filing(#[from] FilingError),
+    /// Not in verification, not awaiting review, or storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A rejection without a catalogued reason, or a note too long: the field and bilingual words.
+    #[error("{detail}")]
+    Invalid { field: &'static str, detail: String },
+}
+
+/// A reviewer accepts or rejects one document of order `id`; when the last one needed is
+/// accepted the order moves on to the administration's queue.
+pub async fn review(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    doc: i64,
+    accept: bool,
+    reason: Option<&str>,
+    note: &str,
+) -> Result<DocumentRow, ReviewError> {
+    let o = filing::visible(state, caller, id).await?;
+    let now = OffsetDateTime::now_utc();
+    let actor = caller.actor();
+    if let Some(by) = beian_core::workflow::blocking_claim(
+        o.claimed_by.as_deref(),
+        o.claimed_at,
+        &actor,
+        caller.role,
+        now,
+    ) {
+        return Err(FilingError::ClaimedBy(by.to_owned()).into());
+    }
+    let reason = match (accept, reason.map(str::trim)) {
+        (true, _) => String::new(),
+        (false, Some(r)) if beian_rules::ReasonCode::parse(r).is_some() => r.to_owned(),
+        (false, _) => {
+            return Err(ReviewError::Invalid {
+                field: "reason",
+                detail: "驳回资料须给出原因代码，如 P01（幕布照片不合格）、P02（资料不清晰或不完整） / a rejection names a catalogued reason, e.g. P01 (face photo unqualified) or P02 (documents unclear or incomplete)".into(),
+            });
+        }
+    };
+    if note.chars().count() > 500 {
+        return Err(ReviewError::Invalid {
+            field: "note",
+            detail: "说明最多 500 字 / a note has at most 500 characters".into(),
+        });
+    }
+    let review = beian_store::DocumentReview {
+        accept,
+        reason: &reason,
+        note: note.trim(),
+        reviewer: &actor,
+    };
+    let d = state.store.review_document(id, doc, &review, now).await?;
+    if accept {
+        advance_if_complete(state, id, caller.role, &actor).await;
+    }
+    Ok(d)
+}

@@ -49,6 +49,12 @@ pub enum FilingError {
     /// A draft after a field-level rejection changed fields the rejection did not open.
     #[error("fields not opened by the rejection: {}", .0.join(", "))]
     NotOpened(Vec<String>),
+    /// Another reviewer has claimed the order (its actor).
+    #[error("order claimed by {0}")]
+    ClaimedBy(String),
+    /// Only orders in the provider's steps are claimed.
+    #[error("not in a provider step: {0:?}")]
+    NotClaimable(OrderState),
     /// The order has no filing province (so no number can be issued).
     #[error("the order has no filing province")]
     NoProvince,
@@ -283,6 +289,9 @@ pub struct OrderDetail {
     /// The latest rejection, with the fields and documents it names and what changed since.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection: Option<RejectionView>,
+    /// The reviewer working on it (`account:ID`), while the claim is live (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
 }
 
 /// The latest rejection of an order as its pages show it.
@@ -437,6 +446,11 @@ pub async fn detail(
             })
             .collect(),
         rejection,
+        claimed_by: if caller.role.is_staff() {
+            live_claim(&o, OffsetDateTime::now_utc())
+        } else {
+            None
+        },
     })
 }
 
@@ -821,6 +835,15 @@ pub async fn step(
     actor: &str,
     now: OffsetDateTime,
 ) -> Result<(OrderRow, Report), FilingError> {
+    if let Some(by) = beian_core::workflow::blocking_claim(
+        o.claimed_by.as_deref(),
+        o.claimed_at,
+        actor,
+        role,
+        now,
+    ) {
+        return Err(FilingError::ClaimedBy(by.to_owned()));
+    }
     let application = application_of(o)?;
     let report = report_for(state, &application, Some(o.id), &o.account).await?;
     let mut facts = facts(state, o, &report);
@@ -984,11 +1007,7 @@ pub fn approval_plan(
 }
 
 /// The provider's steps, each with one working day.
-const PROVIDER_STEPS: [OrderState; 3] = [
-    OrderState::ProviderReview,
-    OrderState::Verification,
-    OrderState::ReadyForAdministration,
-];
+use beian_core::workflow::PROVIDER_STEPS;
 
 /// An order in the provider's queue with its step's deadline.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -1008,6 +1027,58 @@ pub struct QueueItem {
     pub overdue: bool,
     /// The deadline counts a year whose holidays are not published yet.
     pub estimated: bool,
+    /// The reviewer working on it (`account:ID`), while the claim is live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+}
+
+/// Claim order `id` for the calling reviewer (or renew its claim), so that no other reviewer
+/// works on it for [`beian_core::workflow::CLAIM_LEASE`]; a supervisor takes a claim over.
+pub async fn claim(state: &AppState, caller: &Caller, id: i64) -> Result<OrderDetail, FilingError> {
+    let now = OffsetDateTime::now_utc();
+    let force = caller.role == Role::Supervisor;
+    match state
+        .store
+        .claim_order(
+            id,
+            &caller.actor(),
+            now,
+            now - beian_core::workflow::CLAIM_LEASE,
+            force,
+        )
+        .await?
+    {
+        Ok(o) => detail(state, caller, o, None).await,
+        Err(beian_store::ClaimRefused::ClaimedBy(by)) => Err(FilingError::ClaimedBy(by)),
+        Err(beian_store::ClaimRefused::NotInProviderStep(s)) => Err(FilingError::NotClaimable(s)),
+    }
+}
+
+/// Give up the caller's claim on order `id` (a supervisor: whoever's it is).
+pub async fn release(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<OrderDetail, FilingError> {
+    let o = visible(state, caller, id).await?;
+    state
+        .store
+        .release_claim(id, &caller.actor(), caller.role == Role::Supervisor)
+        .await?;
+    let o = state
+        .store
+        .order(o.id)
+        .await?
+        .ok_or(FilingError::NotFound)?;
+    detail(state, caller, o, None).await
+}
+
+/// The live claim on `o`, if any (claims lapse after the lease).
+pub fn live_claim(o: &OrderRow, now: OffsetDateTime) -> Option<String> {
+    match (&o.claimed_by, o.claimed_at) {
+        (Some(by), Some(at)) if now < at + beian_core::workflow::CLAIM_LEASE => Some(by.clone()),
+        _ => None,
+    }
 }
 
 /// The provider's open steps with their deadlines at `now`, most urgent first.
@@ -1027,12 +1098,13 @@ pub async fn queue(state: &AppState, now: OffsetDateTime) -> Result<Vec<QueueIte
                 id: o.id,
                 state: o.state,
                 version: o.version,
-                filing_type: o.filing_type,
                 province: o.province,
                 entered_at,
                 due: d.due,
                 overdue: beian_core::sla::breached(&d, now),
                 estimated: d.estimated,
+                claimed_by: live_claim(&o, now),
+                filing_type: o.filing_type,
             }
         })
         .collect();

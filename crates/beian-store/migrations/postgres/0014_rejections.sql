@@ -10,3 +10,8 @@ CREATE TABLE rejections (
     at          TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX rejections_by_order ON rejections (order_id, id);
+
+-- A reviewer's claim on an order in the provider's steps, so that two reviewers don't work on one.
+-- Cleared when the order leaves the provider's hands.
+ALTER TABLE orders ADD COLUMN claimed_by TEXT;
+ALTER TABLE orders ADD COLUMN claimed_at TIMESTAMPTZ;
