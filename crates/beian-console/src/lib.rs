@@ -35,6 +35,9 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(beian_server::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(page::same_origin))
         .layer(axum::middleware::from_fn(page::security_headers))
+        // Pages and assets go gzip-compressed to browsers that ask (all do): the form and htmx
+        // shrink to a fraction. Images are left as they are (already compressed).
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .with_state(state);
     console.fallback(move |request: Request| {
         let api = api.clone();

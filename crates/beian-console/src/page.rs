@@ -59,6 +59,15 @@ impl Chrome {
         self.role == Some(Role::Applicant)
     }
 
+    /// The provider's staff (reviewers and supervisors): the review queue.
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Some(Role::Reviewer | Role::Supervisor))
+    }
+
+    pub fn is_administration(&self) -> bool {
+        self.role == Some(Role::Administration)
+    }
+
     /// The language switch's link: to the other language, back to this page.
     pub fn switch_href(&self) -> String {
         format!(
@@ -135,6 +144,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             "application.js",
             "text/javascript; charset=utf-8",
             include_bytes!("../assets/application.js").as_slice(),
+        ),
+        (
+            "review.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../assets/review.js").as_slice(),
         ),
     ]
     .into_iter()

@@ -237,6 +237,21 @@ impl Store {
     }
 
     /// Every account with its status, by login.
+    /// The staff's logins by actor (`account:ID`), for showing who holds a claim or took a step.
+    pub async fn staff_logins(&self) -> Result<Vec<(String, String)>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT id, login FROM accounts WHERE role <> 'applicant' ORDER BY id")
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let id: i64 = r.try_get("id")?;
+                    Ok((format!("account:{id}"), r.try_get("login")?))
+                })
+                .collect()
+        })
+    }
+
     pub async fn list_accounts(&self) -> Result<Vec<AccountStatus>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(

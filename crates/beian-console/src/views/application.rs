@@ -380,8 +380,8 @@ fn province_groups(state: &AppState, lang: Lang, selected: &str) -> Vec<OptGroup
     g
 }
 
-/// The cities of the province; with no province, every city grouped by province.
-fn city_groups(state: &AppState, lang: Lang, province: &str, selected: &str) -> Vec<OptGroup> {
+/// The cities of the province; none until a province is chosen.
+fn city_groups(state: &AppState, province: &str, selected: &str) -> Vec<OptGroup> {
     let data = state.engine.data();
     let mut groups = match data.province(province) {
         Some(p) => vec![OptGroup {
@@ -391,18 +391,9 @@ fn city_groups(state: &AppState, lang: Lang, province: &str, selected: &str) -> 
                 .collect(),
             ..OptGroup::default()
         }],
-        None => data
-            .provinces()
-            .iter()
-            .map(|p| OptGroup {
-                label: lang.pick(&p.name, &p.name_en).to_owned(),
-                zh: lang == Lang::Zh,
-                options: data
-                    .cities_of(p.code)
-                    .map(|c| opt(&c.name, &c.name, selected, true))
-                    .collect(),
-            })
-            .collect(),
+        // The cities follow the province (htmx, or the refresh button without JavaScript):
+        // listing every city of the country would weigh more than the rest of the form.
+        None => Vec::new(),
     };
     keep_value(&mut groups, selected, true);
     groups
@@ -899,7 +890,7 @@ impl FormInput<'_> {
                 |v| province_groups(self.state, self.lang, v),
             ),
             self.select("region.city".into(), "app-f-region-city", "", true, |v| {
-                city_groups(self.state, self.lang, &province, v)
+                city_groups(self.state, &province, v)
             }),
             self.select(
                 "region.district".into(),
@@ -1743,7 +1734,7 @@ async fn divisions(
     let cities = if q.part == "districts" {
         None
     } else {
-        let groups = city_groups(&state, v.lang, &province, &city);
+        let groups = city_groups(&state, &province, &city);
         if !groups.iter().any(|g| g.options.iter().any(|o| o.selected)) {
             city.clear();
         }

@@ -13,6 +13,7 @@ pub mod home;
 pub mod order;
 pub mod products;
 pub mod public;
+pub mod review;
 
 /// Every page's route.
 pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState>> {
@@ -22,5 +23,6 @@ pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState
     let r = products::routes(r);
     let r = application::routes(r);
     let r = order::routes(r);
+    let r = review::routes(r);
     filed::routes(r)
 }

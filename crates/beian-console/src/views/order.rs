@@ -218,6 +218,22 @@ fn timeline(
         .collect()
 }
 
+/// The timeline as the staff read it: each staff step with its login, the applicant's as such.
+pub fn staff_timeline(
+    state: &AppState,
+    tr: &Tr,
+    history: &[HistoryEntry],
+    logins: &std::collections::BTreeMap<String, String>,
+) -> Vec<TimelineItem> {
+    let mut items = timeline(state, tr, history, "", false);
+    for (item, h) in items.iter_mut().zip(history) {
+        if let Some(login) = logins.get(&h.actor) {
+            item.actor = login.clone();
+        }
+    }
+    items
+}
+
 /// A button (or, for `edit`, a link) for an action the workflow offers the applicant now.
 pub struct ActionButton {
     pub slug: String,

@@ -385,7 +385,7 @@ pub fn facts(state: &AppState, o: &OrderRow, report: &Report) -> OrderFacts {
         uploads_started: o.uploads_started,
         verification_complete: o.verification_complete,
         check_errors: report.summary.errors,
-        administration_review_days: 20,
+        administration_review_days: ADMINISTRATION_REVIEW_DAYS,
     }
 }
 
@@ -1009,6 +1009,9 @@ pub fn approval_plan(
 /// The provider's steps, each with one working day.
 use beian_core::workflow::PROVIDER_STEPS;
 
+/// The built-in administration's review SLA, in working days (as the order facts have used).
+pub const ADMINISTRATION_REVIEW_DAYS: u32 = 20;
+
 /// An order in the provider's queue with its step's deadline.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct QueueItem {
@@ -1104,6 +1107,38 @@ pub async fn queue(state: &AppState, now: OffsetDateTime) -> Result<Vec<QueueIte
                 overdue: beian_core::sla::breached(&d, now),
                 estimated: d.estimated,
                 claimed_by: live_claim(&o, now),
+                filing_type: o.filing_type,
+            }
+        })
+        .collect();
+    items.sort_by_key(|i| (i.due, i.id));
+    Ok(items)
+}
+
+/// The administration's queue: orders in its review with their deadlines at `now` (its SLA in
+/// working days), most urgent first.
+pub async fn administration_queue(
+    state: &AppState,
+    now: OffsetDateTime,
+) -> Result<Vec<QueueItem>, StoreError> {
+    let mut items: Vec<QueueItem> = state
+        .store
+        .orders_in_states(&[OrderState::AdministrationReview])
+        .await?
+        .into_iter()
+        .map(|(o, entered_at)| {
+            let d =
+                beian_core::sla::deadline(&state.calendar, entered_at, ADMINISTRATION_REVIEW_DAYS);
+            QueueItem {
+                id: o.id,
+                state: o.state,
+                version: o.version,
+                province: o.province,
+                entered_at,
+                due: d.due,
+                overdue: beian_core::sla::breached(&d, now),
+                estimated: d.estimated,
+                claimed_by: None,
                 filing_type: o.filing_type,
             }
         })
