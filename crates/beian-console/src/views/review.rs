@@ -408,6 +408,27 @@ fn leaves(path: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     }
 }
 
+/// A coded value in words (a province code, a nature, a credential type); anything else as is.
+fn value_words(state: &AppState, lang: Lang, path: &str, v: &Value) -> String {
+    let code = text_of(v);
+    let data = state.engine.data();
+    let named = if path == "region.province" {
+        data.province(&code)
+            .map(|p| lang.pick(&p.name, &p.name_en).to_owned())
+    } else if path.ends_with("credential.type") {
+        beian_rules::model::CredentialType::parse(&code)
+            .and_then(|t| data.credential_type(t))
+            .map(|i| lang.pick(&i.name_zh, &i.name_en).to_owned())
+    } else if path == "subject.nature" {
+        beian_rules::model::Nature::parse(&code)
+            .and_then(|n| data.nature(n))
+            .map(|i| lang.pick(&i.name_zh, &i.name_en).to_owned())
+    } else {
+        None
+    };
+    named.unwrap_or(code)
+}
+
 fn label_of(lang: Lang, path: &str) -> String {
     let (zh, en) = beian_rules::engine::field_label(path);
     match lang {
@@ -546,7 +567,7 @@ async fn review_page(
         let row = FieldRow {
             key: crate::views::application::id_of(&path),
             label: label_of(lang, &path),
-            value: text_of(&value),
+            value: value_words(state, lang, &path, &value),
             findings,
             was_rejected: rejected
                 .iter()

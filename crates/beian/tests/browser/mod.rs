@@ -303,8 +303,12 @@ impl Browser {
 
     /// Press a key (as a keyboard would, on whatever has the focus).
     pub async fn press(&self, key: fantoccini::key::Key) {
+        self.type_char(key.into()).await;
+    }
+
+    /// Type one character (a shortcut key), on whatever has the focus.
+    pub async fn type_char(&self, c: char) {
         use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
-        let c: char = key.into();
         self.client
             .perform_actions(
                 KeyActions::new("keyboard".into())
