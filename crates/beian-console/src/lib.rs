@@ -17,6 +17,7 @@ use axum::response::Response;
 use beian_server::AppState;
 use tower::ServiceExt as _;
 
+pub mod audit;
 pub mod error;
 pub mod i18n;
 pub mod page;
@@ -32,6 +33,10 @@ pub fn app(state: AppState) -> Router {
     let console = views::routes(Router::new(), &state)
         .route("/assets/{name}", axum::routing::get(page::asset))
         .layer(axum::middleware::from_fn(error::render_failures))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::staff_requests,
+        ))
         .layer(DefaultBodyLimit::max(beian_server::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(page::same_origin))
         .layer(axum::middleware::from_fn(page::security_headers))

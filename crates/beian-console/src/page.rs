@@ -64,6 +64,10 @@ impl Chrome {
         matches!(self.role, Some(Role::Reviewer | Role::Supervisor))
     }
 
+    pub fn is_supervisor(&self) -> bool {
+        self.role == Some(Role::Supervisor)
+    }
+
     pub fn is_administration(&self) -> bool {
         self.role == Some(Role::Administration)
     }

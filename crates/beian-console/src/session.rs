@@ -56,7 +56,9 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
             return Ok(v.clone());
         }
         let caller = match cookie_in(&parts.headers, SESSION_COOKIE) {
-            Some(token) => beian_server::auth::caller_for_token(state, token).await?,
+            Some(token) => beian_server::auth::caller_for_token(state, token)
+                .await?
+                .map(|c| c.from_request(parts)),
             None => None,
         };
         let viewer = Viewer {

@@ -31,12 +31,27 @@ pub struct Caller {
     pub account: AccountRow,
     /// The account's role (an unknown stored name counts as the least: an applicant).
     pub role: Role,
+    /// Where the request came from (the peer address the server saw), for the audit trail.
+    pub from: Option<std::net::IpAddr>,
 }
 
 impl Caller {
     fn of(account: AccountRow) -> Caller {
         let role = Role::parse(&account.role).unwrap_or(Role::Applicant);
-        Caller { account, role }
+        Caller {
+            account,
+            role,
+            from: None,
+        }
+    }
+
+    /// The same caller, seen coming from the request's peer address.
+    pub fn from_request(mut self, parts: &Parts) -> Caller {
+        self.from = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        self
     }
 
     /// The actor named in history entries.
@@ -89,6 +104,7 @@ pub async fn resolve_caller(parts: &Parts, state: &AppState) -> Result<Caller, A
     };
     caller_for_token(state, &token)
         .await?
+        .map(|c| c.from_request(parts))
         .ok_or_else(ApiError::unauthenticated)
 }
 

@@ -123,6 +123,7 @@ pub static ROUTES: &[RouteEntry] = routes! {
     POST "/api/v1/rectifications/{id}/resolve" "resolveRectification" Roles(STAFF), None;
     // Supervisors.
     POST "/api/v1/blacklist" "addToBlacklist" Roles(SUPERVISOR), Json;
+    GET "/api/v1/audit" "listAudit" Roles(SUPERVISOR), None;
     POST "/api/v1/products" "putProduct" Roles(SUPERVISOR), Json;
     POST "/api/v1/rectifications" "openRectification" Roles(SUPERVISOR), Json;
     POST "/api/v1/jobs/run" "runJobs" Roles(SUPERVISOR), None;
@@ -256,9 +257,25 @@ pub async fn authorize(
     if !allows(e.access, Some(caller.role)) {
         return forbidden(e).into_response();
     }
+    // Staff actions, and staff reads of an application or a document, go to the audit trail.
+    let audited = crate::service::audit::audited(caller.role)
+        && (parts.method != Method::GET
+            || crate::service::audit::AUDITED_READS.contains(&e.operation));
+    let audit = audited.then(|| (caller.clone(), parts.uri.path().to_owned()));
     parts.extensions.insert(caller);
     request = Request::from_parts(parts, body);
-    next.run(request).await
+    let response = next.run(request).await;
+    if let Some((caller, target)) = audit {
+        crate::service::audit::record(
+            &state,
+            &caller,
+            e.operation,
+            &target,
+            response.status().as_u16(),
+        )
+        .await;
+    }
+    response
 }
 
 fn presents_gate_token(state: &AppState, request: &Request) -> bool {

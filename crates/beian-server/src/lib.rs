@@ -274,6 +274,7 @@ fn api_routes(state: &AppState) -> (Router<Arc<AppState>>, Vec<(Method, &'static
         routes::products::routes,
         routes::gate_feed::routes,
         routes::rectifications::routes,
+        routes::audit::routes,
         routes::jobs::routes,
         routes::blacklist::routes,
         routes::documents::routes,

@@ -318,6 +318,12 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         Some(of::<Vec<filing::QueueItem>>),
     ),
     ("claimOrder", None, "200", Some(of::<filing::OrderDetail>)),
+    (
+        "listAudit",
+        None,
+        "200",
+        Some(of::<Vec<crate::service::audit::AuditView>>),
+    ),
     ("releaseOrder", None, "200", Some(of::<filing::OrderDetail>)),
     (
         "listBlacklist",

@@ -658,6 +658,7 @@ impl Store {
 }
 
 mod accounts;
+mod audit;
 mod blacklist;
 mod documents;
 mod events;
@@ -671,6 +672,7 @@ pub use accounts::{
     AccountRow, AccountStatus, CredentialError, ROLES, validate_email, validate_login,
     validate_password, validate_role,
 };
+pub use audit::{AuditEntry, AuditFilter};
 pub use blacklist::{BlacklistEntry, BlacklistKind};
 pub use documents::{BackdropRequest, DocumentReview, DocumentRow, NewDocument};
 pub use events::{DeliveryRow, DueDelivery, EventRow, WebhookRow};

@@ -880,12 +880,16 @@ async fn every_page_in_both_languages_and_widths_is_accessible_and_translated() 
                 page("review-verification", &format!("/review/orders/{wangfang}")),
                 forbidden("forbidden-staff-administration", "/administration"),
                 forbidden("forbidden-staff-orders", "/orders/new"),
+                forbidden("forbidden-staff-audit", "/audit"),
             ],
         ),
         (
             "supervisor",
             "demo-supervisor-pass",
-            vec![page("review-queue-supervisor", "/review")],
+            vec![
+                page("review-queue-supervisor", "/review"),
+                page("audit", "/audit"),
+            ],
         ),
         (
             "guanju",

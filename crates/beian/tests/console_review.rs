@@ -327,4 +327,72 @@ async fn reviewers_work_the_queue_and_reject_by_field() {
         a.body.contains("id=\"queue-empty\""),
         "nothing in its review yet"
     );
+
+    // The audit trail: the reviewer's reads and actions on the order, from where, with how they
+    // ended; supervisors only.
+    let supervisor_token = token(&api, "supervisor", "demo-supervisor-pass").await;
+    let reviewer_token = token(&api, "reviewer", "demo-reviewer-pass").await;
+    let (status, trail) = api
+        .get(
+            &format!("/api/v1/audit?login=reviewer&order={yunfan}"),
+            Some(&supervisor_token),
+        )
+        .await;
+    assert_eq!(status, 200, "{trail:#}");
+    let actions: Vec<(String, i64)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["login"], "reviewer");
+            assert_eq!(e["ip"], "127.0.0.1");
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["status"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    for (action, status) in [
+        ("console POST /review/orders/{id}/claim", 303),
+        ("console POST /review/orders/{id}/reject", 422),
+        ("console POST /review/orders/{id}/reject", 303),
+        ("console POST /review/orders/{id}/step/pass", 303),
+        ("console POST /review/orders/{id}/documents/{id}", 303),
+        ("console GET /review/orders/{id}", 200),
+    ] {
+        assert!(
+            actions.contains(&(action.to_owned(), status)),
+            "no {action} {status} in {actions:?}"
+        );
+    }
+    // The applicant's own requests are not kept.
+    let (_, none) = api
+        .get("/api/v1/audit?login=yunfan", Some(&supervisor_token))
+        .await;
+    assert_eq!(none, json!([]));
+    let (status, _) = api.get("/api/v1/audit", Some(&reviewer_token)).await;
+    assert_eq!(status, 403);
+    // API reads of an application are kept too.
+    let (status, _) = api
+        .get(&format!("/api/v1/orders/{liming}"), Some(&reviewer_token))
+        .await;
+    assert_eq!(status, 200);
+    let (_, trail) = api
+        .get(
+            &format!("/api/v1/audit?order={liming}"),
+            Some(&supervisor_token),
+        )
+        .await;
+    assert_eq!(trail[0]["action"], "getOrder", "{trail:#}");
+    let supervisor = Session::login(&server.base, "supervisor", "demo-supervisor-pass").await;
+    let a = supervisor
+        .get(&format!("/audit?login=reviewer&order={yunfan}"))
+        .await;
+    assert_eq!(a.status, 200);
+    assert!(
+        a.body.matches("class=\"audit-row\"").count() >= 6,
+        "{}",
+        a.body
+    );
+    assert_eq!(reviewer.get("/audit").await.status, 403);
 }

@@ -8,6 +8,7 @@ nav-orders = My filings
 nav-filed = My websites
 nav-products = Products
 nav-review = Review
+nav-audit = Audit
 nav-administration = Administration
 nav-logged-in-as = Logged in as:
 nav-logout = Log out

@@ -8,6 +8,7 @@ nav-orders = 我的备案
 nav-filed = 我的网站
 nav-products = 产品
 nav-review = 审核
+nav-audit = 审计日志
 nav-administration = 管局审核
 nav-logged-in-as = 当前登录：
 nav-logout = 退出

@@ -8,6 +8,7 @@ use beian_server::AppState;
 
 pub mod account;
 pub mod application;
+pub mod audit;
 pub mod filed;
 pub mod home;
 pub mod order;
@@ -24,5 +25,6 @@ pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState
     let r = application::routes(r);
     let r = order::routes(r);
     let r = review::routes(r);
+    let r = audit::routes(r);
     filed::routes(r)
 }

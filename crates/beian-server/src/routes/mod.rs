@@ -10,6 +10,7 @@ use crate::service::FilingError;
 use crate::service::verification::SmsError;
 
 pub mod administration;
+pub mod audit;
 pub mod blacklist;
 pub mod documents;
 pub mod domain_library;

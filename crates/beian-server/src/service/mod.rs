@@ -14,7 +14,9 @@
 //! - [`filed`]: an applicant's filed websites and numbers, its rectification notices.
 //! - [`jobs`]: the time-driven transitions, as a function of `now`.
 //! - [`public_query`]: the public query of the record (no personal data).
+//! - [`audit`]: the audit trail of staff actions and reads.
 
+pub mod audit;
 pub mod documents;
 pub mod events;
 pub mod filed;
