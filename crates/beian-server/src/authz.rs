@@ -124,6 +124,7 @@ pub static ROUTES: &[RouteEntry] = routes! {
     // Supervisors.
     POST "/api/v1/blacklist" "addToBlacklist" Roles(SUPERVISOR), Json;
     GET "/api/v1/audit" "listAudit" Roles(SUPERVISOR), None;
+    GET "/api/v1/dashboard" "dashboard" Roles(SUPERVISOR), None;
     POST "/api/v1/products" "putProduct" Roles(SUPERVISOR), Json;
     POST "/api/v1/rectifications" "openRectification" Roles(SUPERVISOR), Json;
     POST "/api/v1/jobs/run" "runJobs" Roles(SUPERVISOR), None;

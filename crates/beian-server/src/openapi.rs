@@ -319,6 +319,12 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
     ),
     ("claimOrder", None, "200", Some(of::<filing::OrderDetail>)),
     (
+        "dashboard",
+        None,
+        "200",
+        Some(of::<crate::service::dashboard::Dashboard>),
+    ),
+    (
         "listAudit",
         None,
         "200",

@@ -660,6 +660,7 @@ impl Store {
 mod accounts;
 mod audit;
 mod blacklist;
+mod dashboard;
 mod documents;
 mod events;
 mod idempotency;
@@ -674,6 +675,7 @@ pub use accounts::{
 };
 pub use audit::{AuditEntry, AuditFilter};
 pub use blacklist::{BlacklistEntry, BlacklistKind};
+pub use dashboard::StepRow;
 pub use documents::{BackdropRequest, DocumentReview, DocumentRow, NewDocument};
 pub use events::{DeliveryRow, DueDelivery, EventRow, WebhookRow};
 pub use idempotency::Claim;

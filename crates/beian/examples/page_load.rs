@@ -7,7 +7,8 @@
 //! cargo run --release -p beian --example page_load -- http://127.0.0.1:8091 300 1
 //! ```
 //!
-//! Arguments: the base URL, requests per page, concurrent clients. Each page is requested as a
+//! Arguments: the base URL, requests per page, concurrent clients, and optionally the pages to
+//! time instead of the console's tour (`login:password:/path,…`). Each page is requested as a
 //! browser does (`Accept: text/html`, the session and language cookies of a console login), in
 //! Chinese and English alternately; the latency is the whole request seen by the client on the
 //! same machine (render, the session lookup and the store reads included). Sizes count the HTML
@@ -97,6 +98,30 @@ async fn main() {
         .unwrap_or_else(|| "http://127.0.0.1:8091".into());
     let requests: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(300);
     let clients: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
+    // Optionally, the pages to time instead of the tour: `login:password:/path,…`.
+    let chosen: Vec<(String, String, String)> = args
+        .get(4)
+        .map(|list| {
+            list.split(',')
+                .filter_map(|p| {
+                    let mut it = p.splitn(3, ':');
+                    Some((
+                        it.next()?.to_owned(),
+                        it.next()?.to_owned(),
+                        it.next()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pages: Vec<(&str, &str, &str)> = if chosen.is_empty() {
+        PAGES.to_vec()
+    } else {
+        chosen
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect()
+    };
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -110,7 +135,7 @@ async fn main() {
     let mut largest = 0usize;
     let mut largest_sent = 0usize;
     let mut foreign_total = 0usize;
-    for (who, password, path) in PAGES {
+    for (who, password, path) in pages {
         let cookie = if who.is_empty() {
             String::new()
         } else {

@@ -889,6 +889,7 @@ async fn every_page_in_both_languages_and_widths_is_accessible_and_translated() 
             vec![
                 page("review-queue-supervisor", "/review"),
                 page("audit", "/audit"),
+                page("dashboard", "/dashboard"),
             ],
         ),
         (

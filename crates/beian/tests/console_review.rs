@@ -395,4 +395,38 @@ async fn reviewers_work_the_queue_and_reject_by_field() {
         a.body
     );
     assert_eq!(reviewer.get("/audit").await.status, 403);
+
+    // The dashboard: the breached order counted, the steps timed, supervisors only.
+    let (status, d) = api.get("/api/v1/dashboard", Some(&supervisor_token)).await;
+    assert_eq!(status, 200, "{d:#}");
+    assert_eq!(d["breached_provider"], 1, "{d:#}");
+    let count = |state: &str| {
+        d["by_state"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["state"] == state)
+            .unwrap()["count"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(count("verification"), 2, "wangfang's and yunfan's");
+    assert_eq!(count("draft"), 1, "liming's");
+    let review = &d["durations"][0];
+    assert_eq!(review["step"], "provider_review");
+    assert!(review["count"].as_i64().unwrap() >= 2, "{review:#}");
+    assert_eq!(d["per_day"].as_array().unwrap().len(), 30);
+    let a = supervisor.get("/dashboard").await;
+    assert_eq!(a.status, 200);
+    for id in [
+        "chart-states",
+        "chart-durations",
+        "chart-days",
+        "dash-breached-provider\">1<",
+    ] {
+        assert!(a.body.contains(id), "no {id}");
+    }
+    assert_eq!(reviewer.get("/dashboard").await.status, 403);
+    let (status, _) = api.get("/api/v1/dashboard", Some(&reviewer_token)).await;
+    assert_eq!(status, 403);
 }

@@ -9,6 +9,7 @@ nav-filed = My websites
 nav-products = Products
 nav-review = Review
 nav-audit = Audit
+nav-dashboard = Dashboard
 nav-administration = Administration
 nav-logged-in-as = Logged in as:
 nav-logout = Log out

@@ -9,6 +9,7 @@ nav-filed = 我的网站
 nav-products = 产品
 nav-review = 审核
 nav-audit = 审计日志
+nav-dashboard = 看板
 nav-administration = 管局审核
 nav-logged-in-as = 当前登录：
 nav-logout = 退出

@@ -9,6 +9,7 @@ use beian_server::AppState;
 pub mod account;
 pub mod application;
 pub mod audit;
+pub mod dashboard;
 pub mod filed;
 pub mod home;
 pub mod order;
@@ -26,5 +27,6 @@ pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState
     let r = order::routes(r);
     let r = review::routes(r);
     let r = audit::routes(r);
+    let r = dashboard::routes(r);
     filed::routes(r)
 }

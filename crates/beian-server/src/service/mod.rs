@@ -15,8 +15,10 @@
 //! - [`jobs`]: the time-driven transitions, as a function of `now`.
 //! - [`public_query`]: the public query of the record (no personal data).
 //! - [`audit`]: the audit trail of staff actions and reads.
+//! - [`dashboard`]: the supervisors' dashboard (counts, breaches, durations, throughput).
 
 pub mod audit;
+pub mod dashboard;
 pub mod documents;
 pub mod events;
 pub mod filed;
