@@ -139,6 +139,7 @@ pub static ROUTES: &[RouteEntry] = routes! {
     GET "/api/v1/staff-accounts" "listStaffAccounts" Roles(SUPERVISOR), None;
     POST "/api/v1/staff-accounts" "createStaffAccount" Roles(SUPERVISOR), Json;
     POST "/api/v1/staff-accounts/{login}/disable" "disableStaffAccount" Roles(SUPERVISOR), None;
+    POST "/api/v1/staff-accounts/{login}/enable" "enableStaffAccount" Roles(SUPERVISOR), None;
     // The built-in administration (管局).
     POST "/api/v1/orders/{id}/approve" "approve" Roles(ADMINISTRATION), None;
     POST "/api/v1/orders/{id}/administration-reject" "administrationReject" Roles(ADMINISTRATION), Json;

@@ -486,11 +486,11 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "listStaffAccounts",
         None,
         "200",
-        Some(of::<Vec<routes::staff_accounts::StaffAccount>>),
+        Some(of::<Vec<crate::service::staff::StaffAccount>>),
     ),
     (
         "createStaffAccount",
-        Some(of::<routes::staff_accounts::NewStaffAccount>),
+        Some(of::<crate::service::staff::NewStaffAccount>),
         "201",
         Some(of::<AccountView>),
     ),
@@ -498,7 +498,13 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "disableStaffAccount",
         None,
         "200",
-        Some(of::<routes::staff_accounts::StaffAccount>),
+        Some(of::<crate::service::staff::StaffAccount>),
+    ),
+    (
+        "enableStaffAccount",
+        None,
+        "200",
+        Some(of::<crate::service::staff::StaffAccount>),
     ),
     (
         "gateChanges",

@@ -890,6 +890,7 @@ async fn every_page_in_both_languages_and_widths_is_accessible_and_translated() 
                 page("review-queue-supervisor", "/review"),
                 page("audit", "/audit"),
                 page("dashboard", "/dashboard"),
+                page("staff", "/staff"),
             ],
         ),
         (

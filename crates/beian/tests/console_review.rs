@@ -429,4 +429,57 @@ async fn reviewers_work_the_queue_and_reject_by_field() {
     assert_eq!(reviewer.get("/dashboard").await.status, 403);
     let (status, _) = api.get("/api/v1/dashboard", Some(&reviewer_token)).await;
     assert_eq!(status, 403);
+
+    // Staff accounts: a supervisor creates a reviewer (a short password is refused on the form,
+    // naming the field, with what was typed kept), disables it (its login is refused) and enables it.
+    let a = supervisor
+        .post(
+            "/staff",
+            &[
+                ("login", "zhouqi"),
+                ("password", "short"),
+                ("role", "reviewer"),
+                ("display_name", "周琪"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("id=\"staff-alert\"") && a.body.contains("value=\"zhouqi\""));
+    let a = supervisor
+        .post(
+            "/staff",
+            &[
+                ("login", "zhouqi"),
+                ("password", "zhouqi-initial-pass"),
+                ("role", "reviewer"),
+                ("display_name", "周琪"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.location.as_str()),
+        (303, "/staff?done=zhouqi"),
+        "{}",
+        a.body
+    );
+    let zhouqi = Session::login(&server.base, "zhouqi", "zhouqi-initial-pass").await;
+    assert_eq!(zhouqi.get("/review").await.status, 200);
+    let a = supervisor.post("/staff/zhouqi/disable", &[]).await;
+    assert_eq!(a.status, 303);
+    assert_eq!(zhouqi.get("/review").await.status, 303, "the session ended");
+    let a = supervisor.get("/staff").await;
+    assert!(a.body.contains("id=\"enable-zhouqi\""));
+    assert!(
+        !a.body.contains("id=\"disable-supervisor\""),
+        "no button to disable oneself"
+    );
+    let a = supervisor.post("/staff/supervisor/disable", &[]).await;
+    assert_eq!(a.status, 409);
+    let a = supervisor.post("/staff/zhouqi/enable", &[]).await;
+    assert_eq!(a.status, 303);
+    assert_eq!(reviewer.get("/staff").await.status, 403);
+    assert_eq!(
+        reviewer.post("/staff/zhouqi/disable", &[]).await.status,
+        403
+    );
 }

@@ -16,6 +16,7 @@ pub mod order;
 pub mod products;
 pub mod public;
 pub mod review;
+pub mod staff;
 
 /// Every page's route.
 pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState>> {
@@ -28,5 +29,6 @@ pub fn routes(r: Router<Arc<AppState>>, state: &AppState) -> Router<Arc<AppState
     let r = review::routes(r);
     let r = audit::routes(r);
     let r = dashboard::routes(r);
+    let r = staff::routes(r);
     filed::routes(r)
 }

@@ -1,67 +1,30 @@
 //! Staff accounts over HTTP (supervisors): reviewers, supervisors and the administration's
-//! accounts are created, listed and disabled here; the first supervisor comes from the command
-//! line (`beian accounts create --role supervisor`). Applicants register themselves.
+//! accounts are created, listed, disabled and enabled here (`service::staff`); the first
+//! supervisor comes from the command line (`beian accounts create --role supervisor`). Applicants
+//! register themselves.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use beian_core::workflow::Role;
-use serde::{Deserialize, Serialize};
 
 use super::Routes;
 use crate::AppState;
-use crate::auth::{AccountView, Caller, Registration, create_account};
+use crate::auth::{AccountView, Caller};
 use crate::error::{ApiError, ApiJson};
+use crate::service::staff::{self, NewStaffAccount, StaffAccount};
 
 pub fn routes(r: Routes) -> Routes {
     r.get("/api/v1/staff-accounts", list)
         .post("/api/v1/staff-accounts", create)
         .post("/api/v1/staff-accounts/{login}/disable", disable)
-}
-
-/// A staff account as supervisors see it.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct StaffAccount {
-    pub id: i64,
-    pub login: String,
-    pub role: String,
-    pub display_name: String,
-    pub disabled: bool,
+        .post("/api/v1/staff-accounts/{login}/enable", enable)
 }
 
 /// `GET /api/v1/staff-accounts`: every account that is not an applicant's.
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Vec<StaffAccount>>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .list_accounts()
-            .await?
-            .into_iter()
-            .filter(|a| Role::parse(&a.account.role).is_some_and(|r| r != Role::Applicant))
-            .map(|a| StaffAccount {
-                id: a.account.id,
-                login: a.account.login,
-                role: a.account.role,
-                display_name: a.account.display_name,
-                disabled: a.disabled,
-            })
-            .collect(),
-    ))
-}
-
-/// A new staff account.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct NewStaffAccount {
-    pub login: String,
-    pub password: String,
-    /// `reviewer`, `supervisor` or `administration`.
-    pub role: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub email: String,
+    Ok(Json(staff::list(&state).await?))
 }
 
 /// `POST /api/v1/staff-accounts`.
@@ -69,27 +32,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     ApiJson(n): ApiJson<NewStaffAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
-    let role = Role::parse(n.role.trim())
-        .filter(|r| *r != Role::Applicant)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "role",
-                "角色无效 / Invalid role",
-                "工作人员角色为 reviewer、supervisor 或 administration（申请人请自行注册） / a staff role is reviewer, supervisor or administration (applicants register themselves)",
-            )
-        })?;
-    let account = create_account(
-        &state,
-        &Registration {
-            login: n.login,
-            password: n.password,
-            display_name: n.display_name,
-            email: n.email,
-        },
-        role,
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(account)))
+    Ok((StatusCode::CREATED, Json(staff::create(&state, n).await?)))
 }
 
 /// `POST /api/v1/staff-accounts/{login}/disable`: the account can no longer log in and its
@@ -99,39 +42,18 @@ pub async fn disable(
     caller: Caller,
     Path(login): Path<String>,
 ) -> Result<Json<StaffAccount>, ApiError> {
-    let not_found = || {
-        ApiError::not_found(
-            "account-not-found",
-            "账号不存在 / Account not found",
-            "没有这个工作人员账号 / no staff account with this login",
-        )
-    };
-    let status = state
-        .store
-        .account_status(&login)
-        .await?
-        .ok_or_else(not_found)?;
-    if Role::parse(&status.account.role).is_none_or(|r| r == Role::Applicant) {
-        return Err(not_found());
-    }
-    if status.account.id == caller.account.id {
-        return Err(ApiError::conflict(
-            "cannot-disable-self",
-            "不能停用自己的账号 / You cannot disable your own account",
-            "请由另一位主管操作 / ask another supervisor",
-        ));
-    }
-    let (account, _) = state
-        .store
-        .set_account_disabled(&login, true)
-        .await?
-        .ok_or_else(not_found)?;
-    state.token_cache.clear();
-    Ok(Json(StaffAccount {
-        id: account.id,
-        login: account.login,
-        role: account.role,
-        display_name: account.display_name,
-        disabled: true,
-    }))
+    Ok(Json(
+        staff::set_disabled(&state, &caller, &login, true).await?,
+    ))
+}
+
+/// `POST /api/v1/staff-accounts/{login}/enable`: a disabled account may log in again.
+pub async fn enable(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(login): Path<String>,
+) -> Result<Json<StaffAccount>, ApiError> {
+    Ok(Json(
+        staff::set_disabled(&state, &caller, &login, false).await?,
+    ))
 }

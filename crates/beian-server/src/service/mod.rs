@@ -15,6 +15,7 @@
 //! - [`jobs`]: the time-driven transitions, as a function of `now`.
 //! - [`public_query`]: the public query of the record (no personal data).
 //! - [`audit`]: the audit trail of staff actions and reads.
+//! - [`staff`]: staff accounts (list, create, disable, enable).
 //! - [`dashboard`]: the supervisors' dashboard (counts, breaches, durations, throughput).
 
 pub mod audit;
@@ -26,6 +27,7 @@ pub mod filing;
 pub mod jobs;
 pub mod products;
 pub mod public_query;
+pub mod staff;
 pub mod verification;
 
 pub use filing::FilingError;
