@@ -309,7 +309,7 @@ const BODIES: &[(&str, Option<SchemaFn>, &str, Option<SchemaFn>)] = &[
         "administrationSmsOutbox",
         None,
         "200",
-        Some(of::<Vec<routes::administration::OutboxMessage>>),
+        Some(of::<Vec<verification::OutboxMessage>>),
     ),
     (
         "reviewQueue",

@@ -321,6 +321,8 @@ async fn reviewers_work_the_queue_and_reject_by_field() {
         .post(&format!("/review/orders/{wangfang}/claim"), &[])
         .await;
     assert_eq!(a.status, 403);
+    assert_eq!(administration.get("/administration/sms").await.status, 200);
+    assert_eq!(reviewer.get("/administration/sms").await.status, 403);
     let a = administration.get("/administration").await;
     assert_eq!(a.status, 200);
     assert!(

@@ -12,6 +12,7 @@ nav-audit = Audit
 nav-staff = Staff
 nav-dashboard = Dashboard
 nav-administration = Administration
+nav-sms-outbox = SMS outbox
 nav-logged-in-as = Logged in as:
 nav-logout = Log out
 nav-login = Log in

@@ -12,6 +12,7 @@ nav-audit = 审计日志
 nav-staff = 账号
 nav-dashboard = 看板
 nav-administration = 管局审核
+nav-sms-outbox = 短信发件箱
 nav-logged-in-as = 当前登录：
 nav-logout = 退出
 nav-login = 登录

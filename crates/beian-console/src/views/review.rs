@@ -32,6 +32,7 @@ use crate::views::order::{china_time, state_name, type_name};
 pub fn routes(r: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
     r.route("/review", get(queue))
         .route("/administration", get(administration_queue))
+        .route("/administration/sms", get(sms_outbox))
         .route("/review/orders/{id}", get(order))
         .route("/review/orders/{id}/claim", post(claim))
         .route("/review/orders/{id}/release", post(release))
@@ -921,4 +922,48 @@ async fn review_document(
             Ok(r)
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The administration's SMS outbox
+
+pub struct SmsRow {
+    pub order: i64,
+    pub mobile: String,
+    pub text: String,
+    pub shown: String,
+    pub iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "administration_sms.html")]
+pub struct SmsOutboxPage {
+    pub c: Chrome,
+    pub rows: Vec<SmsRow>,
+}
+
+/// `GET /administration/sms`: the simulated SMS gateway's latest texts (mobiles masked).
+async fn sms_outbox(State(state): State<Arc<AppState>>, s: Signed) -> PageResult {
+    if s.caller.role != Role::Administration {
+        return Err(Failure::new(StatusCode::FORBIDDEN, "error-forbidden"));
+    }
+    let rows = beian_server::service::verification::outbox(&state.store, 100)
+        .await
+        .map_err(|e| Failure::from(beian_server::ApiError::from(e)))?
+        .into_iter()
+        .map(|m| {
+            let (shown, iso) = china_time(m.sent_at);
+            SmsRow {
+                order: m.order_id,
+                mobile: beian_core::mask::mobile(&m.mobile),
+                text: m.text,
+                shown,
+                iso,
+            }
+        })
+        .collect();
+    Ok(render(&SmsOutboxPage {
+        c: Chrome::new(&s.viewer, "sms-outbox-title"),
+        rows,
+    }))
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use beian_core::workflow::Command;
-use serde::Serialize;
 
 use super::Routes;
 use crate::AppState;
@@ -63,29 +62,9 @@ pub async fn reject(
     ))
 }
 
-/// A text the simulated gateway sent.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct OutboxMessage {
-    pub order_id: i64,
-    pub mobile: String,
-    pub text: String,
-}
-
 /// `GET /api/v1/registry/sms-outbox`: the simulated SMS gateway.
 pub async fn outbox(
     State(state): State<Arc<AppState>>,
-) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .sms_outbox(100)
-            .await?
-            .into_iter()
-            .map(|m| OutboxMessage {
-                order_id: m.order_id,
-                mobile: m.mobile,
-                text: m.text,
-            })
-            .collect(),
-    ))
+) -> Result<Json<Vec<verification::OutboxMessage>>, ApiError> {
+    Ok(Json(verification::outbox(&state.store, 100).await?))
 }

@@ -161,3 +161,33 @@ pub async fn answer(
         left: SMS_ATTEMPTS - attempts,
     })
 }
+
+/// A text the simulated gateway sent (the administration reads them; in the demo, so does
+/// whoever plays the applicant's phone).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct OutboxMessage {
+    pub order_id: i64,
+    pub mobile: String,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
+    pub sent_at: OffsetDateTime,
+}
+
+/// The simulated SMS gateway's latest `limit` texts, newest first.
+pub async fn outbox(
+    store: &beian_store::Store,
+    limit: i64,
+) -> Result<Vec<OutboxMessage>, beian_store::StoreError> {
+    Ok(store
+        .sms_outbox(limit)
+        .await?
+        .into_iter()
+        .map(|m| OutboxMessage {
+            order_id: m.order_id,
+            mobile: m.mobile,
+            text: m.text,
+            sent_at: m.sent_at,
+        })
+        .collect())
+}
