@@ -80,6 +80,15 @@ pub struct DashboardPage {
 /// Each bar's row is this tall in the SVG's units.
 const ROW: usize = 28;
 
+/// Hours with one decimal; a step of minutes is not shown as nothing.
+fn hours(h: f64) -> String {
+    if h > 0.0 && h < 0.05 {
+        "< 0.1".to_owned()
+    } else {
+        format!("{h:.1}")
+    }
+}
+
 fn scale(v: f64, max: f64) -> f64 {
     if max <= 0.0 {
         0.0
@@ -118,8 +127,8 @@ async fn page(State(state): State<Arc<AppState>>, s: Signed) -> PageResult {
         .map(|(i, x)| DurationRow {
             step: state_name(&tr, x.step.as_str()),
             count: x.count,
-            median: format!("{:.1}", x.median_hours),
-            p90: format!("{:.1}", x.p90_hours),
+            median: hours(x.median_hours),
+            p90: hours(x.p90_hours),
             y: i * ROW,
             median_len: scale(x.median_hours, max_hours),
             p90_len: scale(x.p90_hours, max_hours),
@@ -137,7 +146,7 @@ async fn page(State(state): State<Arc<AppState>>, s: Signed) -> PageResult {
         .enumerate()
         .map(|(i, x)| Column {
             day: x.day.clone(),
-            x: i * 10,
+            x: i * 20,
             submitted: x.submitted,
             approved: x.approved,
             submitted_h: scale(x.submitted as f64, days_max as f64),
