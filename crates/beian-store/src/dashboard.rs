@@ -10,6 +10,7 @@ use super::{Pool, Store, StoreError};
 /// One step an order went through, from the history: when it left `from` for `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepRow {
+    pub id: i64,
     /// The order (`order:7` → 7).
     pub order: i64,
     pub action: String,
@@ -18,7 +19,56 @@ pub struct StepRow {
     pub at: OffsetDateTime,
 }
 
+/// An order in a queue: what a queue shows and sorts by, without the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    pub id: i64,
+    pub state: OrderState,
+    pub version: i32,
+    pub filing_type: String,
+    pub province: i16,
+    /// When it entered its state.
+    pub entered_at: OffsetDateTime,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<OffsetDateTime>,
+}
+
 impl Store {
+    /// The orders in one of `states`, without their applications (queues and counts).
+    pub async fn queue_rows(&self, states: &[OrderState]) -> Result<Vec<QueueRow>, StoreError> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, state, version, filing_type, province, updated_at, claimed_by, claimed_at \
+             FROM orders WHERE state IN ({list})"
+        );
+        on_pool!(self, pool => {
+            sqlx::query(&sql)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let s: String = r.try_get("state")?;
+                    Ok(QueueRow {
+                        id: r.try_get("id")?,
+                        state: OrderState::parse(&s).ok_or_else(|| {
+                            sqlx::Error::Decode(format!("unknown order state {s:?}").into())
+                        })?,
+                        version: r.try_get("version")?,
+                        filing_type: r.try_get("filing_type")?,
+                        province: r.try_get("province")?,
+                        entered_at: r.try_get("updated_at")?,
+                        claimed_by: r.try_get("claimed_by")?,
+                        claimed_at: r.try_get("claimed_at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Orders counted by province and state.
     pub async fn count_by_province_state(&self) -> Result<Vec<(i16, String, i64)>, StoreError> {
         on_pool!(self, pool => {
@@ -63,10 +113,9 @@ impl Store {
         since: OffsetDateTime,
     ) -> Result<Vec<StepRow>, StoreError> {
         on_pool!(self, pool => {
-            sqlx::query(
-                "SELECT subject, action, from_state, to_state, at FROM history \
-                 WHERE at >= $1 AND subject LIKE 'order:%' ORDER BY subject, id",
-            )
+            // By the `at` index; grouped by order in Rust (an ORDER BY subject would make the
+            // planner walk the whole subject index instead).
+            sqlx::query("SELECT id, subject, action, from_state, to_state, at FROM history WHERE at >= $1")
             .bind(since)
             .fetch_all(pool)
             .await?
@@ -79,6 +128,7 @@ impl Store {
                 let order = subject.strip_prefix("order:")?.parse().ok()?;
                 Some((|| {
                     Ok(StepRow {
+                        id: r.try_get("id")?,
                         order,
                         action: r.try_get("action")?,
                         from_state: r.try_get("from_state")?,
@@ -87,7 +137,11 @@ impl Store {
                     })
                 })())
             })
-            .collect()
+            .collect::<Result<Vec<StepRow>, StoreError>>()
+            .map(|mut rows| {
+                rows.sort_unstable_by_key(|r| (r.order, r.id));
+                rows
+            })
         })
     }
 }

@@ -77,3 +77,6 @@ sms-outbox-lead = The verification texts the administration sent (a simulated SM
 sms-outbox-empty = No text sent yet.
 sms-outbox-mobile = Mobile
 sms-outbox-text = Text
+review-pages = Pages
+review-prev = Previous page
+review-next = Next page (100 orders a page)

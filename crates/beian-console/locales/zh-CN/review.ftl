@@ -77,3 +77,6 @@ sms-outbox-lead = 管局发出的短信核验码（模拟短信网关）。申�
 sms-outbox-empty = 尚未发出短信。
 sms-outbox-mobile = 手机号码
 sms-outbox-text = 短信内容
+review-pages = 分页
+review-prev = 上一页
+review-next = 下一页（每页 100 单）

@@ -121,6 +121,38 @@ pub struct QueueFilter {
     pub breached: String,
     #[serde(default)]
     pub mine: String,
+    /// The page of the list (100 rows each), from 0.
+    #[serde(default)]
+    pub page: String,
+}
+
+/// Rows per queue page.
+const QUEUE_PAGE: usize = 100;
+
+impl QueueFilter {
+    /// This filter's link to page `page` of `base`.
+    fn href(&self, base: &str, page: usize) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("province", &self.province),
+            ("type", &self.filing_type),
+            ("state", &self.state),
+            ("breached", &self.breached),
+            ("mine", &self.mine),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", crate::page::encode_component(v)));
+            }
+        }
+        if page > 0 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", parts.join("&"))
+        }
+    }
 }
 
 pub struct Counts {
@@ -145,6 +177,9 @@ pub struct QueuePage {
     /// The administration's queue (no claims, no state filter).
     pub administration: bool,
     pub action: &'static str,
+    /// The previous and next pages' links, when there are such pages.
+    pub prev: Option<String>,
+    pub next: Option<String>,
 }
 
 fn choices(values: Vec<(String, String)>, selected: &str) -> Vec<Choice> {
@@ -187,6 +222,8 @@ async fn queue_page(
     let mut types: Vec<String> = items.iter().map(|i| i.filing_type.clone()).collect();
     types.sort();
     types.dedup();
+    let page: usize = f.page.trim().parse().unwrap_or(0);
+    let mut matching = 0usize;
     let rows: Vec<QueueRow> = items
         .into_iter()
         // Breached orders first (the list is already by deadline, so they lead it anyway).
@@ -195,6 +232,9 @@ async fn queue_page(
         .filter(|i| f.state.is_empty() || i.state.as_str() == f.state)
         .filter(|i| f.breached.is_empty() || i.overdue)
         .filter(|i| f.mine.is_empty() || i.claimed_by.as_deref() == Some(me.as_str()))
+        .inspect(|_| matching += 1)
+        .skip(page.saturating_mul(QUEUE_PAGE))
+        .take(QUEUE_PAGE)
         .map(|i| {
             let (due, due_iso) = china_time(i.due);
             let (entered, _) = china_time(i.entered_at);
@@ -218,8 +258,15 @@ async fn queue_page(
             }
         })
         .collect();
+    let base = if administration {
+        "/administration"
+    } else {
+        "/review"
+    };
+    let prev = (page > 0).then(|| f.href(base, page - 1));
+    let next = ((page + 1) * QUEUE_PAGE < matching).then(|| f.href(base, page + 1));
     let counts = Counts {
-        shown: rows.len(),
+        shown: matching,
         total: all,
         breached,
         mine,
@@ -255,6 +302,8 @@ async fn queue_page(
         } else {
             "/review"
         },
+        prev,
+        next,
         rows,
         counts,
         c,

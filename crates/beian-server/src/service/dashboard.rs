@@ -165,13 +165,14 @@ pub async fn overview(state: &AppState, now: OffsetDateTime) -> Result<Dashboard
     let mut steps = PROVIDER_STEPS.to_vec();
     steps.push(OrderState::AdministrationReview);
     let (mut breached_provider, mut breached_administration) = (0, 0);
+    let mut deadlines = super::filing::Deadlines::new(&state.calendar);
     for (s, entered) in state.store.step_entries(&steps).await? {
         let days = if s == OrderState::AdministrationReview {
             super::filing::ADMINISTRATION_REVIEW_DAYS
         } else {
             beian_core::workflow::PROVIDER_STEP_WORKING_DAYS
         };
-        let d = beian_core::sla::deadline(&state.calendar, entered, days);
+        let d = deadlines.of(entered, days);
         if beian_core::sla::breached(&d, now) {
             if s == OrderState::AdministrationReview {
                 breached_administration += 1;
@@ -208,6 +209,7 @@ mod tests {
 
     fn row(order: i64, action: &str, from: &str, to: &str, at: OffsetDateTime) -> StepRow {
         StepRow {
+            id: at.unix_timestamp(),
             order,
             action: action.into(),
             from_state: Some(from.into()),

@@ -1084,29 +1084,62 @@ pub fn live_claim(o: &OrderRow, now: OffsetDateTime) -> Option<String> {
     }
 }
 
-/// The provider's open steps with their deadlines at `now`, most urgent first.
-pub async fn queue(state: &AppState, now: OffsetDateTime) -> Result<Vec<QueueItem>, StoreError> {
+/// Deadlines of steps of `days` working days, computed once per China start date (a queue of
+/// thousands of orders has a few hundred distinct dates).
+pub struct Deadlines<'a> {
+    calendar: &'a beian_core::calendar::WorkCalendar,
+    known: std::collections::HashMap<(time::Date, u32), beian_core::sla::Deadline>,
+}
+
+impl<'a> Deadlines<'a> {
+    pub fn new(calendar: &'a beian_core::calendar::WorkCalendar) -> Deadlines<'a> {
+        Deadlines {
+            calendar,
+            known: std::collections::HashMap::new(),
+        }
+    }
+
+    pub fn of(&mut self, start: OffsetDateTime, days: u32) -> beian_core::sla::Deadline {
+        let date = start.to_offset(beian_core::sla::CHINA).date();
+        *self
+            .known
+            .entry((date, days))
+            .or_insert_with(|| beian_core::sla::deadline(self.calendar, start, days))
+    }
+}
+
+/// The orders in `states` with their step's deadline (`days` working days) at `now`, most urgent
+/// first.
+async fn queue_of(
+    state: &AppState,
+    states: &[OrderState],
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<Vec<QueueItem>, StoreError> {
+    let mut deadlines = Deadlines::new(&state.calendar);
     let mut items: Vec<QueueItem> = state
         .store
-        .orders_in_states(&PROVIDER_STEPS)
+        .queue_rows(states)
         .await?
         .into_iter()
-        .map(|(o, entered_at)| {
-            let d = beian_core::sla::deadline(
-                &state.calendar,
-                entered_at,
-                beian_core::workflow::PROVIDER_STEP_WORKING_DAYS,
-            );
+        .map(|o| {
+            let d = deadlines.of(o.entered_at, days);
+            let claimed_by = match (&o.claimed_by, o.claimed_at) {
+                (Some(by), Some(at)) if now < at + beian_core::workflow::CLAIM_LEASE => {
+                    Some(by.clone())
+                }
+                _ => None,
+            };
             QueueItem {
                 id: o.id,
                 state: o.state,
                 version: o.version,
                 province: o.province,
-                entered_at,
+                entered_at: o.entered_at,
                 due: d.due,
                 overdue: beian_core::sla::breached(&d, now),
                 estimated: d.estimated,
-                claimed_by: live_claim(&o, now),
+                claimed_by,
                 filing_type: o.filing_type,
             }
         })
@@ -1115,36 +1148,30 @@ pub async fn queue(state: &AppState, now: OffsetDateTime) -> Result<Vec<QueueIte
     Ok(items)
 }
 
+/// The provider's open steps with their deadlines at `now`, most urgent first.
+pub async fn queue(state: &AppState, now: OffsetDateTime) -> Result<Vec<QueueItem>, StoreError> {
+    queue_of(
+        state,
+        &PROVIDER_STEPS,
+        beian_core::workflow::PROVIDER_STEP_WORKING_DAYS,
+        now,
+    )
+    .await
+}
+
 /// The administration's queue: orders in its review with their deadlines at `now` (its SLA in
 /// working days), most urgent first.
 pub async fn administration_queue(
     state: &AppState,
     now: OffsetDateTime,
 ) -> Result<Vec<QueueItem>, StoreError> {
-    let mut items: Vec<QueueItem> = state
-        .store
-        .orders_in_states(&[OrderState::AdministrationReview])
-        .await?
-        .into_iter()
-        .map(|(o, entered_at)| {
-            let d =
-                beian_core::sla::deadline(&state.calendar, entered_at, ADMINISTRATION_REVIEW_DAYS);
-            QueueItem {
-                id: o.id,
-                state: o.state,
-                version: o.version,
-                province: o.province,
-                entered_at,
-                due: d.due,
-                overdue: beian_core::sla::breached(&d, now),
-                estimated: d.estimated,
-                claimed_by: None,
-                filing_type: o.filing_type,
-            }
-        })
-        .collect();
-    items.sort_by_key(|i| (i.due, i.id));
-    Ok(items)
+    queue_of(
+        state,
+        &[OrderState::AdministrationReview],
+        ADMINISTRATION_REVIEW_DAYS,
+        now,
+    )
+    .await
 }
 
 /// Orders past their provider SLA now.
