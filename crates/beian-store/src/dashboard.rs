@@ -7,18 +7,6 @@ use time::OffsetDateTime;
 
 use super::{Pool, Store, StoreError};
 
-/// One step an order went through, from the history: when it left `from` for `to`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepRow {
-    pub id: i64,
-    /// The order (`order:7` → 7).
-    pub order: i64,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
-    pub at: OffsetDateTime,
-}
-
 /// An order in a queue: what a queue shows and sorts by, without the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueRow {
@@ -107,41 +95,67 @@ impl Store {
         })
     }
 
-    /// The orders' history entries at or after `since`, by order and in order.
-    pub async fn order_steps_since(
+    /// Time spent in each step by the orders that left it at or after `since`: (step, hours
+    /// rounded to a tenth, how many). Only steps whose entry is in the window count. Aggregated
+    /// in the database: tens of thousands of transitions come back as a few hundred rows.
+    pub async fn step_hours_since(
         &self,
         since: OffsetDateTime,
-    ) -> Result<Vec<StepRow>, StoreError> {
+    ) -> Result<Vec<(String, f64, i64)>, StoreError> {
+        let hours = match self.backend() {
+            super::Backend::Sqlite => {
+                "(julianday(substr(at, 1, 19)) - julianday(substr(prev_at, 1, 19))) * 24.0"
+            }
+            super::Backend::Postgres => "EXTRACT(EPOCH FROM (at - prev_at)) / 3600.0",
+        };
+        let sql = format!(
+            // The window's rows first, by the `at` index (materialized: otherwise SQLite walks the
+            // whole subject index for the window's order).
+            "WITH recent AS MATERIALIZED ( \
+               SELECT id, subject, from_state, to_state, at FROM history WHERE at >= $1 \
+             ) \
+             SELECT from_state, CAST(ROUND(CAST({hours} AS NUMERIC), 1) AS DOUBLE PRECISION) AS h, COUNT(*) AS n FROM ( \
+               SELECT from_state, to_state, at, \
+                      LAG(at) OVER (PARTITION BY subject ORDER BY id) AS prev_at, \
+                      LAG(to_state) OVER (PARTITION BY subject ORDER BY id) AS prev_to \
+               FROM recent WHERE subject LIKE 'order:%' \
+             ) t WHERE prev_to = from_state AND to_state <> from_state \
+             GROUP BY from_state, h"
+        );
         on_pool!(self, pool => {
-            // By the `at` index; grouped by order in Rust (an ORDER BY subject would make the
-            // planner walk the whole subject index instead).
-            sqlx::query("SELECT id, subject, action, from_state, to_state, at FROM history WHERE at >= $1")
-            .bind(since)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .filter_map(|r| {
-                let subject: String = match r.try_get("subject") {
-                    Ok(s) => s,
-                    Err(e) => return Some(Err(e.into())),
-                };
-                let order = subject.strip_prefix("order:")?.parse().ok()?;
-                Some((|| {
-                    Ok(StepRow {
-                        id: r.try_get("id")?,
-                        order,
-                        action: r.try_get("action")?,
-                        from_state: r.try_get("from_state")?,
-                        to_state: r.try_get("to_state")?,
-                        at: r.try_get("at")?,
-                    })
-                })())
-            })
-            .collect::<Result<Vec<StepRow>, StoreError>>()
-            .map(|mut rows| {
-                rows.sort_unstable_by_key(|r| (r.order, r.id));
-                rows
-            })
+            sqlx::query(&sql)
+                .bind(since)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("from_state")?, r.try_get("h")?, r.try_get("n")?)))
+                .collect()
+        })
+    }
+
+    /// Submissions and approvals per China day at or after `since`: (day, action, how many).
+    pub async fn daily_steps_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let day = match self.backend() {
+            super::Backend::Sqlite => "substr(datetime(substr(at, 1, 19), '+8 hours'), 1, 10)",
+            super::Backend::Postgres => {
+                "to_char(at AT TIME ZONE 'UTC' + INTERVAL '8 hours', 'YYYY-MM-DD')"
+            }
+        };
+        let sql = format!(
+            "SELECT {day} AS day, action, COUNT(*) AS n FROM history \
+             WHERE at >= $1 AND action IN ('Submit', 'AdministrationApprove') GROUP BY day, action"
+        );
+        on_pool!(self, pool => {
+            sqlx::query(&sql)
+                .bind(since)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("day")?, r.try_get("action")?, r.try_get("n")?)))
+                .collect()
         })
     }
 }

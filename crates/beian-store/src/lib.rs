@@ -675,7 +675,7 @@ pub use accounts::{
 };
 pub use audit::{AuditEntry, AuditFilter};
 pub use blacklist::{BlacklistEntry, BlacklistKind};
-pub use dashboard::{QueueRow, StepRow};
+pub use dashboard::QueueRow;
 pub use documents::{BackdropRequest, DocumentReview, DocumentRow, NewDocument};
 pub use events::{DeliveryRow, DueDelivery, EventRow, WebhookRow};
 pub use idempotency::Claim;

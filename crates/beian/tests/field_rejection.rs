@@ -283,6 +283,16 @@ async fn field_level_rejection(kind: &str) {
         .await;
     assert_eq!(status, 200, "{o:#}");
 
+    // The supervisors' dashboard aggregates this history on both databases.
+    let (status, d) = api.get("/api/v1/dashboard", Some(&supervisor)).await;
+    assert_eq!(status, 200, "{d:#}");
+    let review = &d["durations"][0];
+    assert_eq!(review["step"], "provider_review");
+    assert_eq!(review["count"], 2, "two reviews: {d:#}");
+    let days = d["per_day"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(days[29]["submitted"], 2, "{:#}", days[29]);
+
     store.close().await;
     drop(server);
     db.drop_it().await;

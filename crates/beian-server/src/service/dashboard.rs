@@ -1,12 +1,12 @@
 //! The supervisors' dashboard (运营看板): orders by state and by province, SLA breaches now, how
 //! long each review step took over the last 30 days, and the filings submitted and approved per
-//! day. The store counts and reads; [`summarise`] (pure) turns the history into durations and
-//! daily counts.
+//! day. The store aggregates (the history of 100,000 orders stays in the database); [`durations`]
+//! and [`per_day`] (pure) turn its histograms into percentiles and a calendar.
 
 use std::collections::BTreeMap;
 
 use beian_core::workflow::{OrderState, PROVIDER_STEPS};
-use beian_store::{StepRow, StoreError};
+use beian_store::StoreError;
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -68,74 +68,66 @@ pub struct Dashboard {
     pub per_day: Vec<DayCount>,
 }
 
-/// The nearest-rank percentile of sorted values (0 for none).
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).max(1);
-    sorted[rank.min(sorted.len()) - 1]
-}
-
 fn china_day(at: OffsetDateTime) -> Date {
     at.to_offset(beian_core::sla::CHINA).date()
 }
 
-/// Durations per step and counts per day from the history `rows` (grouped by order, each order's
-/// entries in order), for the `days` China dates ending today (`now`). A step whose entry lies
-/// before the first row of its order is not timed (it began before the window).
-pub fn summarise(
-    rows: &[StepRow],
-    now: OffsetDateTime,
-    days: i64,
-) -> (Vec<StepDuration>, Vec<DayCount>) {
-    let mut spent: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let today = china_day(now);
-    let first = today - Duration::days(days - 1);
-    let mut per_day: BTreeMap<Date, (usize, usize)> = (0..days)
-        .map(|i| (first + Duration::days(i), (0, 0)))
-        .collect();
-    let mut previous: Option<&StepRow> = None;
-    for r in rows {
-        if let Some(p) = previous.filter(|p| p.order == r.order)
-            && let Some(from) = r.from_state.as_deref()
-            && r.to_state.as_deref() != Some(from)
-            && p.to_state.as_deref() == Some(from)
-        {
-            let hours = (r.at - p.at).as_seconds_f64() / 3600.0;
-            spent.entry(from).or_default().push(hours.max(0.0));
-        }
-        if let Some(day) = per_day.get_mut(&china_day(r.at)) {
-            match r.action.as_str() {
-                "Submit" => day.0 += 1,
-                "AdministrationApprove" => day.1 += 1,
-                _ => {}
-            }
-        }
-        previous = Some(r);
-    }
-    let durations = TIMED_STEPS
+/// Durations per step from the store's histogram of (step, hours to a tenth, how many).
+pub fn durations(histogram: &[(String, f64, i64)]) -> Vec<StepDuration> {
+    TIMED_STEPS
         .iter()
         .map(|step| {
-            let mut v = spent.remove(step.as_str()).unwrap_or_default();
-            v.sort_by(f64::total_cmp);
+            let mut bins: Vec<(f64, usize)> = histogram
+                .iter()
+                .filter(|(s, _, _)| s == step.as_str())
+                .map(|(_, h, n)| (h.max(0.0), usize::try_from(*n).unwrap_or(0)))
+                .collect();
+            bins.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let count: usize = bins.iter().map(|(_, n)| n).sum();
+            // The nearest-rank percentile of the histogram.
+            let at = |p: f64| {
+                let rank = ((count as f64 * p).ceil() as usize).max(1);
+                let mut seen = 0;
+                for (h, n) in &bins {
+                    seen += n;
+                    if seen >= rank {
+                        return *h;
+                    }
+                }
+                0.0
+            };
             StepDuration {
                 step: *step,
-                count: v.len(),
-                median_hours: percentile(&v, 0.5),
-                p90_hours: percentile(&v, 0.9),
+                count,
+                median_hours: if count == 0 { 0.0 } else { at(0.5) },
+                p90_hours: if count == 0 { 0.0 } else { at(0.9) },
             }
         })
-        .collect();
-    let per_day = per_day
-        .into_iter()
-        .map(|(day, (submitted, approved))| DayCount {
-            day: day.to_string(),
-            submitted,
-            approved,
+        .collect()
+}
+
+/// The `days` China dates ending today (`now`), each with its submissions and approvals from the
+/// store's (day, action, how many).
+pub fn per_day(counts: &[(String, String, i64)], now: OffsetDateTime, days: i64) -> Vec<DayCount> {
+    let today = china_day(now);
+    (0..days)
+        .rev()
+        .map(|back| {
+            let day = (today - Duration::days(back)).to_string();
+            let of = |action: &str| {
+                counts
+                    .iter()
+                    .filter(|(d, a, _)| *d == day && a == action)
+                    .map(|(_, _, n)| usize::try_from(*n).unwrap_or(0))
+                    .sum()
+            };
+            DayCount {
+                submitted: of("Submit"),
+                approved: of("AdministrationApprove"),
+                day,
+            }
         })
-        .collect();
-    (durations, per_day)
+        .collect()
 }
 
 /// The dashboard now.
@@ -181,9 +173,13 @@ pub async fn overview(state: &AppState, now: OffsetDateTime) -> Result<Dashboard
             }
         }
     }
-    let since = now - Duration::days(WINDOW_DAYS + 1);
-    let rows = state.store.order_steps_since(since).await?;
-    let (durations, per_day) = summarise(&rows, now, WINDOW_DAYS);
+    let since = now - Duration::days(WINDOW_DAYS);
+    let durations = durations(&state.store.step_hours_since(since).await?);
+    let per_day = per_day(
+        &state.store.daily_steps_since(since).await?,
+        now,
+        WINDOW_DAYS,
+    );
     Ok(Dashboard {
         total,
         by_state: OrderState::ALL
@@ -207,90 +203,42 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn row(order: i64, action: &str, from: &str, to: &str, at: OffsetDateTime) -> StepRow {
-        StepRow {
-            id: at.unix_timestamp(),
-            order,
-            action: action.into(),
-            from_state: Some(from.into()),
-            to_state: Some(to.into()),
-            at,
-        }
+    #[test]
+    fn percentiles_from_the_histogram() {
+        let h = vec![
+            ("provider_review".to_owned(), 2.0, 1),
+            ("provider_review".to_owned(), 4.0, 1),
+            ("verification".to_owned(), 6.0, 1),
+            ("verification".to_owned(), 1.0, 9),
+            ("draft".to_owned(), 9.0, 5),
+        ];
+        let d = durations(&h);
+        assert_eq!(d[0].step, OrderState::ProviderReview);
+        assert_eq!(
+            (d[0].count, d[0].median_hours, d[0].p90_hours),
+            (2, 2.0, 4.0)
+        );
+        assert_eq!(
+            (d[1].count, d[1].median_hours, d[1].p90_hours),
+            (10, 1.0, 1.0)
+        );
+        assert_eq!(d[3].count, 0);
+        assert_eq!(d[3].median_hours, 0.0);
     }
 
     #[test]
-    fn durations_and_days_from_history() {
-        let now = datetime!(2026-12-04 12:00 +8);
-        let rows = vec![
-            row(
-                1,
-                "Submit",
-                "draft",
-                "provider_review",
-                datetime!(2026-12-03 09:00 +8),
-            ),
-            row(
-                1,
-                "ProviderPass",
-                "provider_review",
-                "verification",
-                datetime!(2026-12-03 11:00 +8),
-            ),
-            row(
-                1,
-                "CompleteVerification",
-                "verification",
-                "ready_for_administration",
-                datetime!(2026-12-03 17:00 +8),
-            ),
-            // Order 2 entered review before the window: its first step is not timed.
-            row(
+    fn a_calendar_of_days_ending_today() {
+        let now = datetime!(2026-12-04 01:00 +8);
+        let counts = vec![
+            ("2026-12-03".to_owned(), "Submit".to_owned(), 3),
+            (
+                "2026-12-04".to_owned(),
+                "AdministrationApprove".to_owned(),
                 2,
-                "ProviderPass",
-                "provider_review",
-                "verification",
-                datetime!(2026-12-04 10:00 +8),
             ),
-            row(
-                2,
-                "ProviderReject",
-                "verification",
-                "draft",
-                datetime!(2026-12-04 11:00 +8),
-            ),
-            row(
-                3,
-                "Submit",
-                "draft",
-                "provider_review",
-                datetime!(2026-12-04 08:00 +8),
-            ),
-            row(
-                3,
-                "ProviderPass",
-                "provider_review",
-                "verification",
-                datetime!(2026-12-04 12:00 +8),
-            ),
-            row(
-                4,
-                "AdministrationApprove",
-                "administration_review",
-                "approved",
-                datetime!(2026-12-04 09:00 +8),
-            ),
+            ("2026-11-01".to_owned(), "Submit".to_owned(), 9),
         ];
-        let (durations, days) = summarise(&rows, now, 3);
-        let review = &durations[0];
-        assert_eq!(review.step, OrderState::ProviderReview);
-        assert_eq!(review.count, 2);
-        assert_eq!(review.median_hours, 2.0);
-        assert_eq!(review.p90_hours, 4.0);
-        let verification = &durations[1];
-        assert_eq!(verification.count, 2, "order 1 (6 h) and order 2 (1 h)");
-        assert_eq!(verification.p90_hours, 6.0);
-        assert_eq!(durations[3].count, 0, "order 4 entered before the window");
-        let days: Vec<(String, usize, usize)> = days
+        let days: Vec<(String, usize, usize)> = per_day(&counts, now, 3)
             .into_iter()
             .map(|d| (d.day, d.submitted, d.approved))
             .collect();
@@ -298,8 +246,8 @@ mod tests {
             days,
             [
                 ("2026-12-02".to_owned(), 0, 0),
-                ("2026-12-03".to_owned(), 1, 0),
-                ("2026-12-04".to_owned(), 1, 1)
+                ("2026-12-03".to_owned(), 3, 0),
+                ("2026-12-04".to_owned(), 0, 2)
             ]
         );
     }
