@@ -154,8 +154,7 @@ async fn field_level_rejection(kind: &str) {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|d| d["kind"] == kind && d["status"] != "superseded")
-            .next_back()
+            .rfind(|d| d["kind"] == kind && d["status"] != "superseded")
             .unwrap_or_else(|| panic!("no {kind} in {docs:#}"));
         (
             d["status"].as_str().unwrap().to_owned(),
