@@ -69,32 +69,6 @@ impl Store {
         })
     }
 
-    /// For every order in one of `states`: its state and when it entered it.
-    pub async fn step_entries(
-        &self,
-        states: &[OrderState],
-    ) -> Result<Vec<(OrderState, OffsetDateTime)>, StoreError> {
-        let list = states
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT state, updated_at FROM orders WHERE state IN ({list})");
-        on_pool!(self, pool => {
-            sqlx::query(&sql)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    let s: String = r.try_get("state")?;
-                    let state = OrderState::parse(&s)
-                        .ok_or_else(|| sqlx::Error::Decode(format!("unknown order state {s:?}").into()))?;
-                    Ok((state, r.try_get("updated_at")?))
-                })
-                .collect()
-        })
-    }
-
     /// Time spent in each step by the orders that left it at or after `since`: (step, hours
     /// rounded to a tenth, how many). Only steps whose entry is in the window count. Aggregated
     /// in the database: tens of thousands of transitions come back as a few hundred rows.

@@ -158,7 +158,8 @@ pub async fn overview(state: &AppState, now: OffsetDateTime) -> Result<Dashboard
     steps.push(OrderState::AdministrationReview);
     let (mut breached_provider, mut breached_administration) = (0, 0);
     let mut deadlines = super::filing::Deadlines::new(&state.calendar);
-    for (s, entered) in state.store.step_entries(&steps).await? {
+    for row in state.store.queue_rows(&steps).await? {
+        let (s, entered) = (row.state, row.entered_at);
         let days = if s == OrderState::AdministrationReview {
             super::filing::ADMINISTRATION_REVIEW_DAYS
         } else {
